@@ -1,0 +1,72 @@
+"""In-app notifications and their delivery over push, email and SMS."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.models import CreatedAtModel, choices_check
+
+
+class NotificationType(models.TextChoices):
+    APPOINTMENT_REMINDER = "APPOINTMENT_REMINDER", _("Appointment reminder")
+    PAYMENT_RECEIVED = "PAYMENT_RECEIVED", _("Payment received")
+    PRESCRIPTION_READY = "PRESCRIPTION_READY", _("Prescription ready")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "PENDING", _("Pending")
+    SENT = "SENT", _("Sent")
+    FAILED = "FAILED", _("Failed")
+
+
+class Channel(models.TextChoices):
+    PUSH = "PUSH", _("Push")
+    EMAIL = "EMAIL", _("Email")
+    SMS = "SMS", _("SMS")
+
+
+class Notification(CreatedAtModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications",
+        db_index=False,
+    )
+    type = models.CharField(_("type"), max_length=50, choices=NotificationType.choices)
+    title = models.CharField(_("title"), max_length=255)
+    message = models.TextField(_("message"))
+    action_url = models.CharField(max_length=500, null=True, blank=True)
+    is_read = models.BooleanField(default=False, db_default=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+    delivery_status = models.CharField(
+        max_length=50, choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING, db_default=DeliveryStatus.PENDING,
+    )
+    delivery_channels = ArrayField(
+        models.CharField(max_length=100, choices=Channel.choices), null=True, blank=True
+    )
+
+    class Meta:
+        db_table = "notifications"
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["user"], name="idx_notifications_user_id"),
+            models.Index(fields=["is_read"], name="idx_notifications_is_read"),
+            models.Index(fields=["created_at"], name="idx_notifications_created_at"),
+            models.Index(fields=["user", "is_read", "created_at"],
+                         name="idx_notifications_user_read_created"),
+        ]
+        constraints = [
+            choices_check("type", NotificationType.values, table="notifications"),
+            choices_check("delivery_status", DeliveryStatus.values, table="notifications"),
+            models.CheckConstraint(
+                condition=models.Q(delivery_channels__contained_by=Channel.values)
+                | models.Q(delivery_channels__isnull=True),
+                name="ck_notifications_delivery_channels_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification #{self.pk}"

@@ -1,0 +1,153 @@
+"""Payments for consultations, and the disputes patients raise about them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import CreatedAtModel, TimestampedModel, choices_check
+
+
+class PaymentMethod(models.TextChoices):
+    CREDIT_CARD = "CREDIT_CARD", _("Card (through JazzCash)")
+    JAZZCASH = "JAZZCASH", _("JazzCash mobile wallet")
+    WALLET = "WALLET", _("HealthLink wallet")
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "PENDING", _("Pending")
+    COMPLETED = "COMPLETED", _("Completed")
+    FAILED = "FAILED", _("Failed")
+    REFUNDED = "REFUNDED", _("Refunded")
+    DISPUTED = "DISPUTED", _("Disputed")
+
+
+class Payment(TimestampedModel):
+    appointment = models.ForeignKey(
+        "appointments.Appointment", on_delete=models.PROTECT, related_name="payments",
+        db_index=False,
+    )
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments_made",
+        db_index=False,
+    )
+    payee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments_received",
+        db_index=False,
+    )
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=10, default="PKR", db_default="PKR")
+    payment_method = models.CharField(
+        _("payment method"), max_length=50, choices=PaymentMethod.choices
+    )
+    transaction_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    status = models.CharField(
+        _("status"), max_length=50, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    receipt_image_url = models.CharField(max_length=500, null=True, blank=True)
+    failure_reason = models.TextField(null=True, blank=True)
+    refund_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+
+    history = HistoricalRecords(table_name="payments_history")
+
+    class Meta:
+        db_table = "payments"
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        indexes = [
+            models.Index(fields=["payer"], name="idx_payments_payer_id"),
+            models.Index(fields=["payee"], name="idx_payments_payee_id"),
+            models.Index(fields=["appointment"], name="idx_payments_appointment_id"),
+            models.Index(fields=["status"], name="idx_payments_status"),
+            models.Index(fields=["transaction_id"], name="idx_payments_transaction_id"),
+            models.Index(fields=["payer", "status"], name="idx_payments_payer_status"),
+        ]
+        constraints = [
+            choices_check("payment_method", PaymentMethod.values, table="payments"),
+            choices_check("status", PaymentStatus.values, table="payments"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0),
+                                   name="ck_payments_amount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(refund_amount__isnull=True)
+                | (models.Q(refund_amount__gte=0) & models.Q(refund_amount__lte=models.F("amount"))),
+                name="ck_payments_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment #{self.pk}"
+
+
+class DisputeStatus(models.TextChoices):
+    PENDING = "PENDING", _("Pending")
+    INVESTIGATING = "INVESTIGATING", _("Investigating")
+    RESOLVED = "RESOLVED", _("Resolved")
+    REJECTED = "REJECTED", _("Rejected")
+
+
+class PaymentDispute(CreatedAtModel):
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, related_name="dispute", db_index=False
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        db_column="raised_by",
+    )
+    reason = models.TextField(_("reason"))
+    evidence_urls = ArrayField(models.TextField(), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=50, choices=DisputeStatus.choices, default=DisputeStatus.PENDING
+    )
+    resolution = models.TextField(_("resolution"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_column="resolved_by",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(table_name="payment_disputes_history")
+
+    class Meta:
+        db_table = "payment_disputes"
+        verbose_name = _("payment dispute")
+        verbose_name_plural = _("payment disputes")
+        indexes = [
+            models.Index(fields=["payment"], name="idx_payment_disputes_payment_id"),
+            models.Index(fields=["status"], name="idx_payment_disputes_status"),
+        ]
+        constraints = [
+            choices_check("status", DisputeStatus.values, table="payment_disputes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute #{self.pk}"
+
+
+class PaymentDisputeHistory(CreatedAtModel):
+    """Every status change of a dispute: who moved it, from what, to what, and why."""
+
+    dispute = models.ForeignKey(
+        PaymentDispute, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    from_status = models.CharField(
+        max_length=50, choices=DisputeStatus.choices, null=True, blank=True
+    )
+    to_status = models.CharField(max_length=50, choices=DisputeStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        db_column="changed_by",
+    )
+    note = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "payment_dispute_history"
+        verbose_name = _("dispute status change")
+        verbose_name_plural = _("dispute status changes")
+        ordering = ["created_at", "id"]
+        constraints = [
+            choices_check("from_status", DisputeStatus.values, table="payment_dispute_history"),
+            choices_check("to_status", DisputeStatus.values, table="payment_dispute_history"),
+        ]

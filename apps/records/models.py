@@ -1,0 +1,97 @@
+"""Medical records (encrypted) and a patient's family medical history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from apps.core.fields import EncryptedTextField
+from apps.core.models import CreatedAtModel, TimestampedModel, choices_check
+
+
+class RecordType(models.TextChoices):
+    CONSULTATION = "CONSULTATION", _("Consultation")
+    LAB_RESULT = "LAB_RESULT", _("Lab result")
+    PRESCRIPTION = "PRESCRIPTION", _("Prescription")
+    IMAGING = "IMAGING", _("Imaging")
+
+
+class MedicalRecord(TimestampedModel):
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="medical_records",
+        db_index=False,
+    )
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_records",
+        db_index=False,
+    )
+    appointment = models.ForeignKey(
+        "appointments.Appointment", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="medical_records",
+    )
+    record_type = models.CharField(_("record type"), max_length=50, choices=RecordType.choices)
+    diagnosis = EncryptedTextField(_("diagnosis"), null=True, blank=True)
+    treatment = EncryptedTextField(_("treatment"), null=True, blank=True)
+    notes = EncryptedTextField(_("notes"), null=True, blank=True)
+    file_urls = ArrayField(models.TextField(), null=True, blank=True)
+    record_date = models.DateTimeField(_("record date"))
+
+    history = HistoricalRecords(table_name="medical_records_history")
+
+    class Meta:
+        db_table = "medical_records"
+        verbose_name = _("medical record")
+        verbose_name_plural = _("medical records")
+        indexes = [
+            models.Index(fields=["patient"], name="idx_medical_records_patient_id"),
+            models.Index(fields=["doctor"], name="idx_medical_records_doctor_id"),
+            models.Index(fields=["record_date"], name="idx_medical_records_record_date"),
+            models.Index(fields=["record_type"], name="idx_medical_records_record_type"),
+        ]
+        constraints = [
+            choices_check("record_type", RecordType.values, table="medical_records"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Medical record #{self.pk}"
+
+
+class Relation(models.TextChoices):
+    PARENT = "PARENT", _("Parent")
+    SIBLING = "SIBLING", _("Sibling")
+    GRANDPARENT = "GRANDPARENT", _("Grandparent")
+    CHILD = "CHILD", _("Child")
+
+
+class FamilyMedicalHistory(CreatedAtModel):
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="family_history",
+        db_index=False,
+    )
+    relation = models.CharField(_("relation"), max_length=50, choices=Relation.choices)
+    relation_name = models.CharField(_("name"), max_length=255, null=True, blank=True)
+    age = models.IntegerField(_("age"), null=True, blank=True)
+    is_deceased = models.BooleanField(_("deceased"), default=False, db_default=False)
+    conditions = ArrayField(models.TextField(), null=True, blank=True)
+    chronic_diseases = ArrayField(models.TextField(), null=True, blank=True)
+    genetic_conditions = ArrayField(models.TextField(), null=True, blank=True)
+    notes = models.TextField(_("notes"), null=True, blank=True)
+
+    class Meta:
+        db_table = "family_medical_history"
+        verbose_name = _("family medical history entry")
+        verbose_name_plural = _("family medical history")
+        indexes = [
+            models.Index(fields=["patient"], name="idx_family_medical_history_patient_id"),
+        ]
+        constraints = [
+            choices_check("relation", Relation.values, table="family_medical_history"),
+            models.CheckConstraint(condition=models.Q(age__gte=0) & models.Q(age__lte=150),
+                                   name="ck_family_medical_history_age_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Family history #{self.pk}"

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+admin.site.site_header = "HealthLink administration"
+admin.site.site_title = "HealthLink admin"
+
+urlpatterns = [
+    path("", include("apps.core.urls")),
+    path("accounts/", include("apps.accounts.urls")),
+    path("appointments/", include("apps.appointments.urls")),
+    path("doctors/", include("apps.facilities.urls")),
+    path("api/", include("healthlink.api_urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]
+
