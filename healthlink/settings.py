@@ -25,7 +25,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG and not TESTING:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-only-secret-key-do-not-use-in-production"
+    SECRET_KEY = "insecure-development-only-secret-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -246,4 +246,5 @@ LOGGING = {
 
 # --- Demo -----------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="healthlink-demo")
-SILENCED_SYSTEM_CHECKS = ["models.E034"]  # the schema names indexes longer than 30 chars; PostgreSQL allows 63
+# The schema names indexes longer than 30 characters (E034); PostgreSQL allows 63.
+SILENCED_SYSTEM_CHECKS = ["models.E034"]

@@ -5,6 +5,8 @@ import pytest
 from apps.accounts.models import User
 from tests import factories
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 @pytest.fixture
 def patient(db: None) -> User:

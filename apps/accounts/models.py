@@ -99,6 +99,9 @@ class UserManager(BaseUserManager["User"]):
         fields.setdefault("is_verified", True)
         return self.create_user(email, password, **fields)
 
+    def with_cnic(self, value: str) -> UserQuerySet:
+        return self.get_queryset().with_cnic(value)
+
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
         return (email or "").strip().lower()
@@ -121,7 +124,8 @@ class User(AbstractBaseUser, TimestampedModel):
     role = models.CharField(_("role"), max_length=50, choices=Role.choices)
     name = models.CharField(_("name"), max_length=255)
     phone = EncryptedTextField(_("phone"), null=True, blank=True)
-    cnic = EncryptedTextField(_("CNIC"), null=True, blank=True, unique=True)
+    # UNIQUE lives on cnic_blind_index: a constraint on random ciphertext would enforce nothing.
+    cnic = EncryptedTextField(_("CNIC"), null=True, blank=True)
     cnic_blind_index = models.CharField(max_length=64, null=True, blank=True, unique=True,
                                         editable=False)
     address = models.TextField(_("address"), null=True, blank=True)

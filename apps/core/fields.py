@@ -4,28 +4,85 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core import checks
+from django.core.exceptions import FieldError
 from django.db import models
+from django.db.models import lookups
 
 from apps.core import crypto
+
+
+class EncryptedExact(lookups.Exact):  # type: ignore[type-arg]
+    """Only ``= None`` (which Django turns into IS NULL) makes sense on ciphertext."""
+
+    def get_prep_lookup(self) -> Any:
+        if self.rhs is not None:
+            raise FieldError(
+                "Encrypted columns cannot be compared by value (every value has a fresh "
+                "nonce); look rows up through a blind index instead."
+            )
+        return super().get_prep_lookup()
 
 
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     """A text column whose value is encrypted at rest.
 
     The column is TEXT even where the schema documents VARCHAR(50): ciphertext with its
-    nonce, tag and key id is longer than the plaintext it protects. Lookups other than
-    ``isnull`` are meaningless on ciphertext; use a blind index column for equality.
+    nonce, tag and key id is longer than the plaintext it protects. Only ``isnull`` (and
+    ``= None``) lookups are allowed: a comparison would encrypt the operand under a new
+    nonce and silently match nothing. Use a blind index column for equality and UNIQUE.
+
+    A stored value that cannot be decrypted raises ``crypto.DecryptionError`` when the row
+    is read, so it is never shown, or saved back, as if it were the plaintext.
     """
 
     description = "Text encrypted with AES-256-GCM"
 
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        errors = super().check(**kwargs)
+        if self.unique or self.primary_key or self.db_index:
+            errors.append(checks.Error(
+                "An encrypted column cannot be unique or indexed: its ciphertext is random.",
+                hint="Add a blind index column (crypto.blind_index) with the constraint.",
+                obj=self,
+                id="core.E001",
+            ))
+        if self.has_db_default():
+            errors.append(checks.Error(
+                "An encrypted column cannot have a database default: it would be plaintext.",
+                obj=self,
+                id="core.E002",
+            ))
+        return errors
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "exact":
+            return EncryptedExact
+        if lookup_name == "isnull":
+            return super().get_lookup(lookup_name)
+        return None
+
+    def get_transform(self, lookup_name: str) -> Any:
+        return None
+
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
         if value is None:
             return None
-        return crypto.decrypt(value)
+        try:
+            return crypto.decrypt(value)
+        except crypto.DecryptionError as exc:
+            table = getattr(getattr(self, "model", None), "_meta", None)
+            where = f"{table.db_table}.{self.column}" if table else str(self.column)
+            raise crypto.DecryptionError(f"{where}: {exc}") from exc
 
     def get_prep_value(self, value: Any) -> str | None:
         value = super().get_prep_value(value)
         if value is None:
             return None
         return crypto.encrypt(str(value))
+
+    def formfield(self, **kwargs: Any) -> Any:
+        # A blank optional field stays NULL instead of becoming the ciphertext of "".
+        if self.null:
+            kwargs.setdefault("empty_value", None)
+        return super().formfield(**kwargs)

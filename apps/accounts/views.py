@@ -1,0 +1,228 @@
+"""Login, logout, registration, email verification and the user's own profile."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.accounts import selectors, services
+from apps.accounts.forms import (
+    DoctorRegistrationForm,
+    LoginForm,
+    PatientRegistrationForm,
+    ProfileForm,
+    profile_form_class,
+)
+from apps.accounts.models import User
+from apps.audit.services import client_ip
+
+logger = logging.getLogger(__name__)
+
+
+def _first_url(*names: str) -> str:
+    # The dashboard and home page belong to another app; fall back while they are missing.
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return "/"
+
+
+def _dashboard_url() -> str:
+    return _first_url(settings.LOGIN_REDIRECT_URL, "accounts:profile")
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _add_account_error(form: Any, error: services.AccountError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def _current_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - guaranteed by login_required
+    return user
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request, _dashboard_url()))
+
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        ip = client_ip(request)
+        if services.login_is_locked(email=email, ip=ip):
+            form.add_error(None, _("Too many failed attempts. Please wait 15 minutes and "
+                                   "try again."))
+        else:
+            user = authenticate(request, username=email, password=form.cleaned_data["password"])
+            if user is None:
+                services.login_failure_record(email=email, ip=ip)
+                form.add_error(None, _("The email or password is not correct."))
+            else:
+                services.login_failures_clear(email=email, ip=ip)
+                login(request, user)
+                logger.info("login user=%s", user.pk)
+                return redirect(_safe_next(request, _dashboard_url()))
+
+    status = 400 if form.errors else 200
+    return render(request, "accounts/login.html", {"form": form,
+                                                   "next": _safe_next(request, "")},
+                  status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        logger.info("logout user=%s", request.user.pk)
+    logout(request)
+    messages.info(request, _("You have logged out."))
+    return redirect(_first_url(settings.LOGOUT_REDIRECT_URL, "accounts:login"))
+
+
+def _register(
+    request: HttpRequest,
+    form: PatientRegistrationForm | DoctorRegistrationForm,
+    template: str,
+) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        password = data.pop("password1")
+        data.pop("password2")
+        try:
+            if isinstance(form, DoctorRegistrationForm):
+                user = services.user_register_doctor(password=password, **data)
+            else:
+                user = services.user_register_patient(password=password, **data)
+        except services.AccountError as error:
+            _add_account_error(form, error)
+        else:
+            login(request, user, backend="apps.accounts.backends.EmailBackend")
+            return redirect("accounts:registered")
+
+    status = 400 if form.errors else 200
+    return render(request, template, {"form": form}, status=status)
+
+
+@sensitive_post_parameters("password1", "password2", "cnic", "phone")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_dashboard_url())
+    form = PatientRegistrationForm(request.POST or None)
+    return _register(request, form, "accounts/register.html")
+
+
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_doctor(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_dashboard_url())
+    form = DoctorRegistrationForm(request.POST or None)
+    return _register(request, form, "accounts/register_doctor.html")
+
+
+@login_required
+@require_GET
+def registered(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/registered.html", {"dashboard_url": _dashboard_url()})
+
+
+@never_cache
+@require_GET
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.user_verify_email(token=token)
+    except services.VerificationFailed as error:
+        return render(request, "accounts/verify_email_failed.html",
+                      {"reason": error.message, "expired": isinstance(
+                          error, services.VerificationExpired)},
+                      status=400)
+    messages.success(request, _("Thank you, your email address is verified."))
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return redirect(_dashboard_url())
+    return redirect("accounts:login")
+
+
+@login_required
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    user = _current_user(request)
+    if user.is_verified:
+        messages.info(request, _("Your email address is already verified."))
+    elif not services.resend_verification_allowed(user=user):
+        messages.warning(request, _("We have sent several emails already. Please check your "
+                                    "inbox and spam folder, or try again in an hour."))
+    else:
+        services.user_resend_verification(user=user)
+        messages.success(request, _("We sent you a new verification link."))
+    return HttpResponseRedirect(_safe_next(request, _dashboard_url()))
+
+
+@sensitive_post_parameters("phone", "cnic", "allergies", "emergency_contact", "address")
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _current_user(request)
+    form_class = profile_form_class(user)
+
+    if request.method == "POST":
+        form: ProfileForm = form_class(request.POST, initial=form_class.initial_for(user))
+        if form.is_valid():
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            if not changes:
+                messages.info(request, _("Nothing to save: your profile is unchanged."))
+                return redirect("accounts:profile")
+            try:
+                services.user_update_profile(actor=user, request=request, **changes)
+            except services.AccountError as error:
+                _add_account_error(form, error)
+            else:
+                messages.success(request, _("Your profile has been saved."))
+                return redirect("accounts:profile")
+        return render(request, "accounts/profile.html", _profile_context(user, form), status=400)
+
+    profile_user = selectors.user_profile_get(actor=user, request=request)
+    form = form_class(initial=form_class.initial_for(profile_user))
+    return render(request, "accounts/profile.html", _profile_context(profile_user, form))
+
+
+def _profile_context(user: User, form: ProfileForm) -> dict[str, Any]:
+    return {
+        "form": form,
+        "profile": user,
+        "specialty_label": dict(services.SPECIALTIES).get(user.specialty or ""),
+    }

@@ -1,0 +1,23 @@
+"""Operational tasks shared by every domain."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="core.healthcheck")
+def healthcheck() -> dict[str, bool]:
+    """Prove a worker reaches the database and the cache; used by ops and the test suite."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        database_ok = cursor.fetchone() == (1,)
+    cache.set("healthlink:healthcheck", "ok", timeout=30)
+    cache_ok = cache.get("healthlink:healthcheck") == "ok"
+    logger.info("healthcheck database=%s cache=%s", database_ok, cache_ok)
+    return {"database": database_ok, "cache": cache_ok}

@@ -1,0 +1,125 @@
+"""Twenty patients book one doctor's slot at the same instant: one wins, nineteen are told."""
+
+from __future__ import annotations
+
+import threading
+import zoneinfo
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import TypeVar
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.appointments import errors
+from apps.appointments.models import Appointment, AppointmentStatus, ConsultationType
+from apps.appointments.services import appointment_book
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+RACERS = 20
+KARACHI = zoneinfo.ZoneInfo("Asia/Karachi")
+T = TypeVar("T")
+
+
+def race(jobs: list[Callable[[], T]]) -> list[T | BaseException]:
+    """Run every job in its own thread, released together; each thread closes its connection."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[T | BaseException] = [RuntimeError("did not run")] * len(jobs)
+
+    def run(index: int, job: Callable[[], T]) -> None:
+        try:
+            connection.ensure_connection()  # connect first, so the start line is the barrier
+            barrier.wait(timeout=30)
+            results[index] = job()
+        except BaseException as exc:  # reported to the main thread, which asserts on it
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+@pytest.fixture
+def doctor() -> User:
+    return factories.DoctorFactory.create()
+
+
+@pytest.fixture
+def patients() -> list[User]:
+    return [factories.PatientFactory.create() for _ in range(RACERS)]
+
+
+@pytest.fixture
+def day() -> date:
+    return timezone.localdate(timezone=KARACHI) + timedelta(days=1)
+
+
+def test_twenty_simultaneous_bookings_through_the_view_leave_one_appointment(
+    doctor: User, patients: list[User], day: date
+) -> None:
+    url = reverse("appointments:book", args=[doctor.pk])
+    data = {
+        "date": day.isoformat(), "time": "11:00", "facility": "",
+        "consultation_type": ConsultationType.VIDEO_CALL, "chief_complaint": "Race",
+    }
+    clients = []
+    for patient in patients:
+        client = Client()
+        client.force_login(patient)
+        clients.append(client)
+
+    def submit(client: Client) -> tuple[int, str, str]:
+        response = client.post(url, data)
+        return response.status_code, response.get("Location", ""), response.content.decode()
+
+    results = race([partial(submit, client) for client in clients])
+
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert failures == []
+    responses = [r for r in results if not isinstance(r, BaseException)]
+    winner = Appointment.objects.get(doctor=doctor, status=AppointmentStatus.SCHEDULED)
+    redirects = [r for r in responses if r[0] == 302]
+    refusals = [r for r in responses if r[0] == 200]
+    assert redirects == [(302, reverse("appointments:detail", args=[winner.pk]), "")]
+    assert len(refusals) == RACERS - 1
+    assert all("This time is no longer available." in body for _, _, body in refusals)
+    assert Appointment.objects.count() == 1
+    assert winner.scheduled_at == datetime.combine(day, datetime.min.time(), tzinfo=KARACHI
+                                                   ).replace(hour=11)
+
+
+def test_twenty_simultaneous_bookings_through_the_service_leave_one_appointment(
+    doctor: User, patients: list[User]
+) -> None:
+    slot = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+
+    def book(patient: User) -> Appointment:
+        return appointment_book(
+            patient=patient, doctor=doctor, scheduled_at=slot,
+            consultation_type=ConsultationType.PHONE,
+        )
+
+    results = race([partial(book, patient) for patient in patients])
+
+    booked = [r for r in results if isinstance(r, Appointment)]
+    refused = [r for r in results if isinstance(r, errors.SlotUnavailable)]
+    others = [r for r in results if r not in booked and r not in refused]
+    assert others == []
+    assert len(booked) == 1
+    assert len(refused) == RACERS - 1
+    assert {str(r.message) for r in refused} == {"This time is no longer available."}
+    assert Appointment.objects.filter(status=AppointmentStatus.SCHEDULED).count() == 1
+    assert Appointment.objects.get().pk == booked[0].pk
