@@ -123,9 +123,10 @@ def _running(pid: int) -> bool:
     import psutil
 
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        status: str = psutil.Process(pid).status()
     except psutil.Error:
         return False
+    return bool(status != psutil.STATUS_ZOMBIE)
 
 
 def _terminate(pid: int, sig: signal.Signals, timeout: float = 30.0) -> None:

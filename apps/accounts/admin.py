@@ -13,7 +13,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
-from django.forms import ChoiceField
+from django.forms import TypedChoiceField
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -79,7 +79,7 @@ def _skip_messages(skipped: dict[str, int]) -> list[str]:
 
 
 @admin.register(User)
-class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):  # type: ignore[type-arg]
+class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):
     phi_resource = PhiResource.PATIENT_PROFILE
 
     form = UserChangeForm
@@ -107,7 +107,7 @@ class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):  #
         (_("Protected health information"), {
             "description": _("Opening and saving this page is recorded in the PHI access "
                              "log."),
-            "fields": PHI_FIELDS + ("blood_type",),
+            "fields": (*PHI_FIELDS, "blood_type"),
         }),
         (_("Doctor"), {"fields": ("specialty", "license_number", "pmdc_license_number",
                                   "pmdc_verified", "years_of_experience")}),
@@ -144,13 +144,13 @@ class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):  #
 
     def formfield_for_choice_field(
         self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> ChoiceField:
+    ) -> TypedChoiceField | None:
         if db_field.name == "role" and _actor(request).role != Role.PLATFORM_OWNER:
             # Only a platform owner makes another platform owner.
             kwargs["choices"] = [("", "---------")] + [
                 choice for choice in Role.choices if choice[0] != Role.PLATFORM_OWNER
             ]
-        return cast(ChoiceField, super().formfield_for_choice_field(db_field, request, **kwargs))
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     @admin.action(description=_("Verify PMDC license"), permissions=("change",))
     def verify_pmdc(self, request: HttpRequest, queryset: UserQuerySet) -> None:

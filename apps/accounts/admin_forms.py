@@ -29,7 +29,7 @@ def _clean_unique_email(form: forms.ModelForm[User]) -> str:
     return email
 
 
-class UserCreationForm(BaseUserCreationForm):  # type: ignore[type-arg]
+class UserCreationForm(BaseUserCreationForm):
     """Email, name, role and the password twice; the password is stored hashed."""
 
     class Meta:
@@ -40,7 +40,7 @@ class UserCreationForm(BaseUserCreationForm):  # type: ignore[type-arg]
         return _clean_unique_email(self)
 
 
-class UserChangeForm(DjangoUserChangeForm):  # type: ignore[type-arg]
+class UserChangeForm(DjangoUserChangeForm):
     """Every editable column; the password only through the admin's set-password page."""
 
     class Meta:
@@ -106,12 +106,12 @@ class UserChangeForm(DjangoUserChangeForm):  # type: ignore[type-arg]
     def validate_unique(self) -> None:
         # The clean_* methods above check these across soft-deleted users too; Django's own
         # check queries alive users only, and for the CNIC compares fresh ciphertext.
-        exclude = self._get_validation_exclusions()
-        exclude.update({"email", "cnic", "pmdc_license_number"})
+        exclude = {"email", "cnic", "pmdc_license_number", *self.errors}
+        exclude |= {field.name for field in User._meta.fields if field.name not in self.fields}
         try:
             self.instance.validate_unique(exclude=exclude)
         except forms.ValidationError as error:
-            self._update_errors(error)
+            self.add_error(None, error)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -338,7 +338,7 @@ def _ensure_practice_links(
 
 def _first_slot_today_or_tomorrow(now: datetime.datetime) -> datetime.datetime:
     """The next half-hour at least 30 minutes away if it ends today, else 10:00 tomorrow."""
-    local = timezone.localtime(now)
+    local = timezone.localtime(now, timezone.get_default_timezone())
     start = (local + SLOT).replace(second=0, microsecond=0)
     start += datetime.timedelta(minutes=(-start.minute) % 30)
     midnight = (local + datetime.timedelta(days=1)).replace(
@@ -369,7 +369,9 @@ def _ensure_appointments(
     patient: User, doctor: User, facility: Facility, report: SeedReport
 ) -> None:
     now = timezone.now()
-    today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    today_start = timezone.localtime(now, timezone.get_default_timezone()).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     # A booking made on an earlier run today still counts, even if its time has passed.
     present = set(
         Appointment.objects.filter(

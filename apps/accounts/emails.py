@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
 from apps.accounts import tokens
 from apps.accounts.models import User
@@ -38,10 +37,10 @@ def send_verification_email(*, user_id: int) -> bool:
         "max_age_days": max(1, settings.EMAIL_VERIFICATION_MAX_AGE // 86400),
         "is_doctor": user.is_doctor,
     }
-    with translation.override(translation.get_language() or settings.LANGUAGE_CODE):
-        subject = render_to_string("emails/verify_email_subject.txt", context).strip()
-        text_body = render_to_string("emails/verify_email.txt", context)
-        html_body = render_to_string("emails/verify_email.html", context)
+    # Rendered in the language active for the request that registered or asked to resend.
+    subject = render_to_string("emails/verify_email_subject.txt", context).strip()
+    text_body = render_to_string("emails/verify_email.txt", context)
+    html_body = render_to_string("emails/verify_email.html", context)
     message = EmailMultiAlternatives(subject, text_body, settings.DEFAULT_FROM_EMAIL, [user.email])
     message.attach_alternative(html_body, "text/html")
     try:

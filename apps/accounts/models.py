@@ -209,7 +209,7 @@ class User(AbstractBaseUser, TimestampedModel):
         super().save(*args, **kwargs)
 
     # Django's auth machinery asks these; they derive from the schema's own columns.
-    @property
+    @property  # type: ignore[override]
     def is_active(self) -> bool:
         return self.deleted_at is None
 

@@ -228,6 +228,7 @@ def user_verify_email(*, token: str) -> User:
     return user
 
 
+@transaction.atomic
 def user_resend_verification(*, user: User) -> bool:
     """Send a fresh link unless the user is verified already; True when one was sent."""
     if user.is_verified:

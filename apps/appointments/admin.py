@@ -10,8 +10,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.appointments.models import Appointment
 from apps.core.admin import HealthLinkModelAdmin, ReadOnlyAdminMixin, select_related_without_phi
 
+
 @admin.register(Appointment)
-class AppointmentAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkModelAdmin):  # type: ignore[misc]
+class AppointmentAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkModelAdmin):
     list_display = ("id", "scheduled_at", "duration_minutes", "status", "consultation_type",
                     "patient", "doctor", "facility")
     list_filter = ("status", "consultation_type")

@@ -111,8 +111,17 @@ def _insert(
     try:
         with transaction.atomic():
             # The database guards only the doctor's calendar. Locking the patient's row
-            # serialises one patient's bookings so the overlap check below cannot race.
-            User.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
+            # serialises one patient's bookings so the overlap check below cannot race,
+            # and re-reads the row in case it changed since the caller loaded it.
+            verified = list(
+                User.objects.select_for_update()
+                .filter(pk=patient.pk, role=Role.PATIENT)
+                .values_list("is_verified", flat=True)
+            )
+            if not verified:
+                raise errors.NotAPatient()
+            if not verified[0]:
+                raise errors.PatientEmailUnverified()
             clash = Appointment.objects.filter(
                 ends_after(scheduled_at),
                 patient_id=patient.pk,

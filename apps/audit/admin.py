@@ -121,7 +121,7 @@ class PhiAccessLogAdmin(HealthLinkModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     list_select_related = ("actor",)
-    fields = list_display + ("user_agent",)
+    fields = (*list_display, "user_agent")
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[PhiAccessLog]:
         return select_related_without_phi(super().get_queryset(request), "actor")

@@ -50,7 +50,7 @@ class PhiDeferringChangeList(ChangeList):
         return queryset.defer(*phi) if phi else queryset
 
 
-class HealthLinkModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class HealthLinkModelAdmin(admin.ModelAdmin):
     """Base admin: no hard deletes, no lookups on encrypted columns, PHI left out of lists.
 
     Rows are removed through their domain's services (soft delete, cancellation, refund),
@@ -87,6 +87,6 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     show_change_link = False

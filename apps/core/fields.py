@@ -12,7 +12,7 @@ from django.db.models import lookups
 from apps.core import crypto
 
 
-class EncryptedExact(lookups.Exact):  # type: ignore[type-arg]
+class EncryptedExact(lookups.Exact):
     """Only ``= None`` (which Django turns into IS NULL) makes sense on ciphertext."""
 
     def get_prep_lookup(self) -> Any:
@@ -24,7 +24,7 @@ class EncryptedExact(lookups.Exact):  # type: ignore[type-arg]
         return super().get_prep_lookup()
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text column whose value is encrypted at rest.
 
     The column is TEXT even where the schema documents VARCHAR(50): ciphertext with its
@@ -40,7 +40,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         errors = super().check(**kwargs)
-        if self.unique or self.primary_key or self.db_index:
+        if self.unique or self.primary_key or getattr(self, "db_index", False):
             errors.append(checks.Error(
                 "An encrypted column cannot be unique or indexed: its ciphertext is random.",
                 hint="Add a blind index column (crypto.blind_index) with the constraint.",

@@ -15,7 +15,7 @@ from apps.core.admin import HealthLinkModelAdmin, select_related_without_phi
 from apps.facilities.models import DoctorFacility, Facility
 
 
-class DoctorFacilityInline(admin.TabularInline):  # type: ignore[type-arg]
+class DoctorFacilityInline(admin.TabularInline):
     model = DoctorFacility
     extra = 0
     raw_id_fields = ("doctor",)

@@ -17,7 +17,7 @@ from apps.payments.models import Payment, PaymentDispute, PaymentDisputeHistory
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkModelAdmin):  # type: ignore[misc]
+class PaymentAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkModelAdmin):
     list_display = ("id", "created_at", "amount", "currency", "payment_method", "status",
                     "refund_amount", "payer", "payee", "appointment_id", "transaction_id")
     list_filter = ("status", "payment_method")
@@ -40,7 +40,7 @@ class DisputeHistoryInline(ReadOnlyTabularInline):
 
 
 @admin.register(PaymentDispute)
-class PaymentDisputeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkModelAdmin):  # type: ignore[misc]
+class PaymentDisputeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkModelAdmin):
     list_display = ("id", "created_at", "status", "payment", "raised_by", "resolved_by",
                     "resolved_at")
     list_filter = ("status",)

@@ -29,7 +29,7 @@ class WarningInline(ReadOnlyTabularInline):
 
 
 @admin.register(Prescription)
-class PrescriptionAdmin(  # type: ignore[misc]
+class PrescriptionAdmin(
     PhiAuditedHistoryMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkModelAdmin
 ):
     phi_resource = PhiResource.PRESCRIPTION

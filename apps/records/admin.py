@@ -16,7 +16,7 @@ from apps.records.models import FamilyMedicalHistory, MedicalRecord
 
 
 @admin.register(MedicalRecord)
-class MedicalRecordAdmin(  # type: ignore[misc]
+class MedicalRecordAdmin(
     PhiAuditedHistoryMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkModelAdmin
 ):
     phi_resource = PhiResource.MEDICAL_RECORD

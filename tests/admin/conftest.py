@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.appointments.models import Appointment
 from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
+from apps.core.admin import encrypted_field_names
 from apps.notifications.models import Notification, NotificationType
 from apps.payments.models import (
     DisputeStatus,
@@ -29,7 +30,7 @@ from apps.prescriptions.models import (
     Severity,
     WarningType,
 )
-from apps.records.models import FamilyMedicalHistory, MedicalRecord, Relation, RecordType
+from apps.records.models import FamilyMedicalHistory, MedicalRecord, RecordType, Relation
 from apps.video.models import VideoCall
 from tests import factories
 
@@ -38,12 +39,12 @@ _sequence = count(1)
 
 @pytest.fixture
 def owner(db: None) -> User:
-    return factories.PlatformOwnerFactory()
+    return factories.PlatformOwnerFactory.create()
 
 
 @pytest.fixture
 def admin_user(db: None) -> User:
-    return factories.AdminFactory()
+    return factories.AdminFactory.create()
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def admin_client_(client: Client, admin_user: User) -> Client:
 
 def patient_with_phi(**fields: Any) -> User:
     number = next(_sequence)
-    return factories.PatientFactory(
+    return factories.PatientFactory.create(
         phone=f"+92300555{number:04d}",
         cnic=f"35202-55{number:05d}-1",
         allergies="Penicillin (test)",
@@ -69,12 +70,21 @@ def patient_with_phi(**fields: Any) -> User:
     )
 
 
+def phi_values(*objs: Any) -> list[str]:
+    """Every encrypted value the objects hold; each must be set for a leak test to mean much."""
+    values = [
+        getattr(obj, name) for obj in objs for name in encrypted_field_names(type(obj))
+    ]
+    assert all(values), "a PHI leak test needs every encrypted field filled in"
+    return values
+
+
 def appointment(**fields: Any) -> Appointment:
     # A distinct hour per appointment keeps one doctor's bookings from overlapping.
     start = timezone.now().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(
         days=2, hours=next(_sequence)
     )
-    return factories.AppointmentFactory(scheduled_at=start, **fields)
+    return factories.AppointmentFactory.create(scheduled_at=start, **fields)
 
 
 def medical_record(**fields: Any) -> MedicalRecord:

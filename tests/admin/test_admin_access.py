@@ -29,17 +29,17 @@ PAGES = ("admin:index", "admin:accounts_user_changelist", "admin:records_medical
 @pytest.mark.parametrize("role", list(REFUSED_ROLES))
 @pytest.mark.parametrize("page", PAGES)
 def test_it_sends_a_signed_in_non_admin_role_to_the_admin_login(
-    client: Client, role: str, page: str
+    client: Client, role: Role, page: str
 ) -> None:
-    user = REFUSED_ROLES[role]()
-    bystander = factories.PatientFactory()
+    user = REFUSED_ROLES[role].create()
+    bystander = factories.PatientFactory.create()
     client.force_login(user)
 
     response = client.get(reverse(page))
 
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
-    login_page = client.get(response.url)
+    assert response["Location"].startswith(reverse("admin:login"))
+    login_page = client.get(response["Location"])
     assert login_page.status_code == 200
     assert "not authorized to access this page" in login_page.content.decode()
     assert bystander.email not in login_page.content.decode()
@@ -48,9 +48,9 @@ def test_it_sends_a_signed_in_non_admin_role_to_the_admin_login(
 
 @pytest.mark.parametrize("role", list(REFUSED_ROLES))
 def test_it_refuses_an_admin_login_with_a_non_admin_roles_correct_password(
-    client: Client, role: str
+    client: Client, role: Role
 ) -> None:
-    user = REFUSED_ROLES[role]()
+    user = REFUSED_ROLES[role].create()
 
     response = client.post(
         reverse("admin:login"),
@@ -63,8 +63,8 @@ def test_it_refuses_an_admin_login_with_a_non_admin_roles_correct_password(
 
 
 @pytest.mark.parametrize("role", list(ADMIN_ROLES))
-def test_it_lets_admins_and_platform_owners_log_in_to_admin(client: Client, role: str) -> None:
-    user = ADMIN_ROLES[role]()
+def test_it_lets_admins_and_platform_owners_log_in_to_admin(client: Client, role: Role) -> None:
+    user = ADMIN_ROLES[role].create()
 
     response = client.post(
         reverse("admin:login"),
@@ -78,8 +78,8 @@ def test_it_lets_admins_and_platform_owners_log_in_to_admin(client: Client, role
 
 
 @pytest.mark.parametrize("role", list(ADMIN_ROLES))
-def test_it_shuts_out_a_soft_deleted_admin(client: Client, role: str) -> None:
-    user = ADMIN_ROLES[role]()
+def test_it_shuts_out_a_soft_deleted_admin(client: Client, role: Role) -> None:
+    user = ADMIN_ROLES[role].create()
     client.force_login(user)
     user.deleted_at = timezone.now()
     user.save(update_fields=["deleted_at"])
@@ -87,14 +87,14 @@ def test_it_shuts_out_a_soft_deleted_admin(client: Client, role: str) -> None:
     response = client.get(reverse("admin:accounts_user_changelist"))
 
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("admin:login"))
 
 
 def test_it_sends_an_anonymous_visitor_to_the_admin_login(client: Client) -> None:
     response = client.get(reverse("admin:accounts_user_changelist"))
 
     assert response.status_code == 302
-    assert response.url.startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("admin:login"))
 
 
 def test_it_does_not_offer_django_groups(owner_client: Client) -> None:

@@ -230,3 +230,23 @@ def test_it_logs_ids_and_never_the_complaint(
     assert "Chest pain" not in text
     assert patient.email not in text
     assert patient.name not in text
+
+
+def test_it_rereads_the_patient_row_and_refuses_a_stale_verified_copy(
+    patient: User, doctor: User, slot: datetime
+) -> None:
+    User.objects.filter(pk=patient.pk).update(is_verified=False)  # patient is now stale
+
+    refused(errors.PatientEmailUnverified,
+            "Verify your email address before booking an appointment.",
+            lambda: book(patient, doctor, slot))
+    assert not Appointment.objects.exists()
+
+
+def test_it_refuses_a_patient_soft_deleted_since_loading(
+    patient: User, doctor: User, slot: datetime
+) -> None:
+    User.objects.filter(pk=patient.pk).update(deleted_at=timezone.now())
+
+    refused(errors.NotAPatient, "Only patients can book appointments.",
+            lambda: book(patient, doctor, slot))

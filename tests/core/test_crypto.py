@@ -178,7 +178,7 @@ def test_listing_the_current_key_as_old_is_harmless(settings: Settings, key_a: s
 
 def test_keys_do_not_depend_on_secret_key(settings: Settings, key_a: str) -> None:
     stored = crypto.encrypt(PLAINTEXT)
-    settings.SECRET_KEY = "a-different-secret-key-for-this-test"
+    settings.SECRET_KEY = "a-different-secret-key-for-this-test"  # noqa: S105
 
     assert crypto.decrypt(stored) == PLAINTEXT
 

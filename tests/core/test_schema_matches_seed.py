@@ -493,9 +493,9 @@ def one_row_per_table(db: None) -> dict[str, int]:
     from apps.records.models import FamilyMedicalHistory, MedicalRecord
     from tests import factories
 
-    facility = factories.FacilityFactory()
-    doctor = factories.DoctorFactory(facilities=[facility])
-    appointment = factories.AppointmentFactory(doctor=doctor, facility=facility)
+    facility = factories.FacilityFactory.create()
+    doctor = factories.DoctorFactory.create(facilities=[facility])
+    appointment = factories.AppointmentFactory.create(doctor=doctor, facility=facility)
     patient = appointment.patient
     record = MedicalRecord.objects.create(
         patient=patient, doctor=doctor, appointment=appointment,
@@ -531,7 +531,7 @@ def set_value(table: str, column: str, pk: int, value: str, *, array: bool) -> N
     placeholder = "ARRAY[%s]::varchar(100)[]" if array else "%s"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f'UPDATE "{table}" SET "{column}" = {placeholder} WHERE id = %s',  # noqa: S608
+            f'UPDATE "{table}" SET "{column}" = {placeholder} WHERE id = %s',
             [value, pk],
         )
         assert cursor.rowcount == 1

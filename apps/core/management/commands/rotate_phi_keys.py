@@ -51,9 +51,9 @@ def encrypted_tables() -> list[EncryptedTable]:
             continue
         columns = tuple(
             field.column for field in meta.concrete_fields
-            if isinstance(field, EncryptedTextField)
+            if isinstance(field, EncryptedTextField) and field.column
         )
-        if columns and meta.db_table not in found:
+        if columns and meta.pk and meta.pk.column and meta.db_table not in found:
             found[meta.db_table] = EncryptedTable(meta.db_table, meta.pk.column, columns)
     return sorted(found.values(), key=lambda t: t.table)
 

@@ -1,0 +1,25 @@
+"""JWT authentication that honours soft deletion and `users.tokens_revoked_at`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+
+from apps.accounts.models import User
+
+
+class RevocableJWTAuthentication(JWTAuthentication):
+    """A token issued before the user's forced logout is refused."""
+
+    def get_user(self, validated_token: Any) -> User:
+        user: User = super().get_user(validated_token)
+        issued_at = validated_token.get("iat")
+        if user.tokens_revoked_at is not None and issued_at is not None:
+            issued = datetime.fromtimestamp(int(issued_at), tz=UTC)
+            if issued <= user.tokens_revoked_at:
+                raise AuthenticationFailed(_("This token has been revoked."), code="revoked")
+        return user
