@@ -72,6 +72,7 @@ check-migrations: $(INSTALLED)
 
 # pytest exits 5 when it collects no test; make treats that, like any non-zero exit, as failure.
 test: lint check-migrations
+	@mkdir -p var/staticfiles  # WhiteNoise warns on every request when STATIC_ROOT is missing
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 status: $(INSTALLED)

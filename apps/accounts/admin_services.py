@@ -91,8 +91,8 @@ def user_verify_pmdc(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
         changes={"pmdc_verified": True, "updated_at": timezone.now()},
     )
     logger.info(
-        "pmdc verified actor=%s users=%s skipped=%s", actor.pk, outcome.changed_ids,
-        outcome.skipped,
+        "pmdc verified actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
+        outcome.changed_ids, outcome.skipped,
     )
     return outcome
 
@@ -116,8 +116,8 @@ def user_soft_delete(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
         changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
     )
     logger.info(
-        "users soft-deleted actor=%s users=%s skipped=%s", actor.pk, outcome.changed_ids,
-        outcome.skipped,
+        "users soft-deleted actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
+        outcome.changed_ids, outcome.skipped,
     )
     return outcome
 
@@ -137,7 +137,7 @@ def user_restore(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
         changes={"deleted_at": None, "updated_at": timezone.now()},
     )
     logger.info(
-        "users restored actor=%s users=%s skipped=%s", actor.pk, outcome.changed_ids,
-        outcome.skipped,
+        "users restored actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
+        outcome.changed_ids, outcome.skipped,
     )
     return outcome

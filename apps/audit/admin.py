@@ -67,7 +67,6 @@ class PhiAuditedAdminMixin:
             self.phi_record(request, self.phi_resource_id(obj), PhiAction.UPDATE)
 
 
-
 class PhiAuditedHistoryMixin(PhiAuditedAdminMixin):
     """For SimpleHistoryAdmin: the history pages print old and new values, so they are
     PHI views too, and a read-only admin never reverts to an old version."""

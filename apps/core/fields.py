@@ -71,8 +71,9 @@ class EncryptedTextField(models.TextField):
         try:
             return crypto.decrypt(value)
         except crypto.DecryptionError as exc:
-            table = getattr(getattr(self, "model", None), "_meta", None)
-            where = f"{table.db_table}.{self.column}" if table else str(self.column)
+            # Name the column (never the value) so an operator can find the damaged row.
+            meta = getattr(getattr(self, "model", None), "_meta", None)
+            where = f"{meta.db_table}.{self.column}" if meta else str(self.column)
             raise crypto.DecryptionError(f"{where}: {exc}") from exc
 
     def get_prep_value(self, value: Any) -> str | None:

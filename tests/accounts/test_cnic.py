@@ -78,7 +78,8 @@ def test_changing_the_cnic_with_update_fields_moves_the_blind_index(db: None) ->
 
 
 def test_users_without_a_cnic_do_not_collide(db: None) -> None:
-    first, second = factories.PatientFactory.create(cnic=None), factories.PatientFactory.create(cnic="")
+    first = factories.PatientFactory.create(cnic=None)
+    second = factories.PatientFactory.create(cnic="")
 
     assert raw_user(first.pk) == (None, None)
     assert raw_user(second.pk) == (None, None)

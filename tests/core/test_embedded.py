@@ -7,9 +7,12 @@ and on a developer machine, whatever DATABASE_URL and REDIS_URL the suite itself
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -86,20 +89,30 @@ def stop_both(var_dir: Path) -> None:
     embedded.stop_redis(var_dir)
 
 
+@contextlib.contextmanager
+def scratch_var_dir() -> Iterator[Path]:
+    # Not under pytest's tmp_path: every pytest session resets /tmp/pytest-of-<user> to mode
+    # 0700, which would lock out the `pgserver` user that PostgreSQL runs as under root.
+    root = Path(tempfile.mkdtemp(prefix="healthlink-embedded-"))
+    try:
+        yield root / "var"
+    finally:
+        stop_both(root / "var")
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture
-def fresh_var_dir(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "var"
-    yield path
-    stop_both(path)
+def fresh_var_dir() -> Iterator[Path]:
+    with scratch_var_dir() as path:
+        yield path
 
 
 @pytest.fixture(scope="module")
-def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def var_dir() -> Iterator[Path]:
     """One var directory whose servers the tests below share (initdb costs seconds)."""
-    path = tmp_path_factory.mktemp("embedded") / "var"
-    urls_from_new_process(path)
-    yield path
-    stop_both(path)
+    with scratch_var_dir() as path:
+        urls_from_new_process(path)
+        yield path
 
 
 def test_processes_starting_at_once_share_one_postgres_and_one_redis(

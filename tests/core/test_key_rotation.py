@@ -251,7 +251,8 @@ def test_batch_size_must_be_positive(db: None) -> None:
 def test_rows_locked_elsewhere_are_skipped_and_done_on_the_next_run(
     settings: Settings, key_a: str
 ) -> None:
-    locked, free = factories.PatientFactory.create(phone=PHONE), factories.PatientFactory.create(phone=PHONE)
+    locked = factories.PatientFactory.create(phone=PHONE)
+    free = factories.PatientFactory.create(phone=PHONE)
     switch_to_new_key(settings, key_a)
     other = connections.create_connection("default")
     try:
