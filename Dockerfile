@@ -25,5 +25,5 @@ RUN DEBUG=1 DATABASE_URL=postgres://build@127.0.0.1:1/none REDIS_URL=redis://127
 
 USER healthlink
 EXPOSE 8000
-CMD ["gunicorn", "healthlink.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+CMD ["gunicorn", "healthlink.wsgi:application", "--logger-class", "healthlink.gunicorn_logging.RedactingLogger", "--bind", "0.0.0.0:8000", "--workers", "3", \
      "--access-logfile", "-"]

@@ -29,7 +29,7 @@ TESTING := HEALTHLINK_TESTING=1
 
 help:
 	@echo "make run      set up, migrate, seed demo data, serve web + worker + beat on"
-	@echo "              http://127.0.0.1:\$${PORT:-8000}"
+	@echo "              http://127.0.0.1:$(PORT) (PORT=... to change)"
 	@echo "make test     set up, then ruff, mypy, makemigrations --check and pytest"
 	@echo "make lint     ruff and mypy only"
 	@echo "make migrate  apply migrations (DEBUG=1, development keys)"

@@ -179,9 +179,10 @@ def _postgres_answers(state: dict[str, Any], pgdata: Path) -> bool:
 
 def _database_url(socket_dir: Path, port: int) -> str:
     # django-environ reads a path in the host position as the unix socket directory.
+    # The socket's port number (its file name) goes in the query, which it passes to psycopg.
     host = quote(str(socket_dir))
-    port_part = "" if port == 5432 else f":{port}"
-    return f"postgres://{DATABASE_USER}@/{host}{port_part}/{DATABASE_NAME}"
+    query = "" if port == 5432 else f"?port={port}"
+    return f"postgres://{DATABASE_USER}@/{host}/{DATABASE_NAME}{query}"
 
 
 def _start_postgres(var_dir: Path) -> dict[str, Any]:

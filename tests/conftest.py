@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from apps.accounts.models import User
@@ -26,3 +28,21 @@ def doctor(db: None) -> User:
 @pytest.fixture
 def other_doctor(db: None) -> User:
     return factories.DoctorFactory()
+
+
+# --- Nothing is skipped in CI -----------------------------------------------------------
+# A test that needs a service or a browser must run in CI; a skip there fails the run.
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"} and _skipped:
+        session.config.get_terminal_writer().line(
+            f"CI forbids skipped tests; skipped: {', '.join(_skipped[:20])}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import factory
 from django.utils import timezone
@@ -16,6 +16,10 @@ TEST_PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test fixture
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
+    if TYPE_CHECKING:
+        # factory_boy types `Factory()` as the factory; the call returns the model.
+        def __new__(cls, *args: Any, **kwargs: Any) -> User: ...  # type: ignore[misc]
+
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -45,6 +49,10 @@ class OrganizationFactory(UserFactory):
 
 
 class FacilityFactory(factory.django.DjangoModelFactory[Facility]):
+    if TYPE_CHECKING:
+        # factory_boy types `Factory()` as the factory; the call returns the model.
+        def __new__(cls, *args: Any, **kwargs: Any) -> Facility: ...  # type: ignore[misc]
+
     class Meta:
         model = Facility
 
@@ -99,6 +107,10 @@ class PlatformOwnerFactory(UserFactory):
 
 
 class AppointmentFactory(factory.django.DjangoModelFactory[Appointment]):
+    if TYPE_CHECKING:
+        # factory_boy types `Factory()` as the factory; the call returns the model.
+        def __new__(cls, *args: Any, **kwargs: Any) -> Appointment: ...  # type: ignore[misc]
+
     class Meta:
         model = Appointment
 

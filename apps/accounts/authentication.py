@@ -15,11 +15,13 @@ from apps.accounts.models import User
 class RevocableJWTAuthentication(JWTAuthentication):
     """A token issued before the user's forced logout is refused."""
 
-    def get_user(self, validated_token: Any) -> User:
-        user: User = super().get_user(validated_token)
+    def get_user(self, validated_token: Any) -> Any:
+        user = super().get_user(validated_token)
+        if not isinstance(user, User):
+            raise AuthenticationFailed(str(_("User not found.")), code="user_not_found")
         issued_at = validated_token.get("iat")
         if user.tokens_revoked_at is not None and issued_at is not None:
             issued = datetime.fromtimestamp(int(issued_at), tz=UTC)
             if issued <= user.tokens_revoked_at:
-                raise AuthenticationFailed(_("This token has been revoked."), code="revoked")
+                raise AuthenticationFailed(str(_("This token has been revoked.")), code="revoked")
         return user

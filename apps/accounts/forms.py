@@ -8,6 +8,7 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -294,3 +295,87 @@ class PatientProfileForm(ProfileForm):
 
 def profile_form_class(user: User) -> type[ProfileForm]:
     return PatientProfileForm if user.is_patient else ProfileForm
+
+
+# --- Passwords ----------------------------------------------------------------------------
+
+
+class PasswordResetRequestForm(AccountForm):
+    # Not Django's PasswordResetForm: it looks users up by an is_active column this schema
+    # lacks and sends the email itself, inside the request's transaction.
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=EMAIL_MAX_LENGTH,
+        help_text=_("The address you registered with."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def clean_email(self) -> str:
+        return User.objects.normalize_email(self.cleaned_data["email"])
+
+
+def _new_password_fields() -> tuple[forms.CharField, forms.CharField]:
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters; not only digits and not a common password."),
+    )
+    new_password2 = forms.CharField(
+        label=_("Repeat new password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    return new_password1, new_password2
+
+
+class SetNewPasswordForm(auth_forms.SetPasswordForm):
+    """New password twice, checked by AUTH_PASSWORD_VALIDATORS against the user."""
+
+    error_messages = {"password_mismatch": _("The two passwords do not match.")}
+    new_password1, new_password2 = _new_password_fields()
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(user, *args, **kwargs)
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Current password, then the new one twice. `locked` refuses without checking it."""
+
+    error_messages = {
+        "password_mismatch": _("The two passwords do not match."),
+        "password_incorrect": _("Your current password is not correct."),
+        "locked": _("Too many failed attempts. Please wait 15 minutes and try again."),
+        "unchanged": _("Choose a password different from your current one."),
+    }
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    new_password1, new_password2 = _new_password_fields()
+
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+    def __init__(self, user: User, *args: Any, locked: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        self.locked = locked
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        if self.locked:
+            # No guess is weighed while locked, or the lock would stop nothing.
+            raise ValidationError(self.error_messages["locked"], code="locked")
+        return super().clean_old_password()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        old, new = cleaned.get("old_password"), cleaned.get("new_password1")
+        if old and new and old == new and not self.has_error("new_password2"):
+            self.add_error("new_password1", ValidationError(self.error_messages["unchanged"],
+                                                            code="unchanged"))
+        return cleaned

@@ -209,8 +209,8 @@ class User(AbstractBaseUser, TimestampedModel):
         super().save(*args, **kwargs)
 
     # Django's auth machinery asks these; they derive from the schema's own columns.
-    @property  # type: ignore[override]
-    def is_active(self) -> bool:
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
         return self.deleted_at is None
 
     @property

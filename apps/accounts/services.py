@@ -1,4 +1,4 @@
-"""Every write to an account: registration, email verification, profile changes."""
+"""Every write to an account: registration, email verification, profile, passwords."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import datetime
 import logging
 from typing import Any
 
+from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
@@ -92,6 +94,11 @@ class VerificationFailed(AccountError):
 
 class VerificationExpired(VerificationFailed):
     message = _("This verification link has expired. Please request a new one.")
+
+
+class PasswordResetLinkInvalid(AccountError):
+    message = _("This password reset link is not valid: it may have expired or been used "
+                "already. Please ask for a new one.")
 
 
 def _constraint_name(error: IntegrityError) -> str:
@@ -273,6 +280,69 @@ def user_update_profile(
     return user
 
 
+# --- Passwords ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_password_reset_request(*, email: str) -> bool:
+    """Email a reset link if a live account uses this address; True when one is on its way.
+
+    The caller shows the same page either way, so the answer must not reach the client.
+    """
+    user = (
+        User.objects.filter(email__iexact=User.objects.normalize_email(email))
+        .only("pk", "password")
+        .first()
+    )
+    # An unusable password means password login was switched off for this account on purpose.
+    if user is None or not user.has_usable_password():
+        logger.info("password reset requested for no active account")
+        return False
+
+    user_id = user.pk
+    # LIMITATION: the email goes out in this request, after commit, so an address with an
+    # account answers slower than one without — matters once SMTP is slow; a Celery task fixes it.
+    transaction.on_commit(lambda: emails.send_password_reset_email(user_id=user_id))
+    logger.info("password reset requested user=%s", user_id)
+    return True
+
+
+@transaction.atomic
+def user_password_reset(*, user_id: int, token: str, password: str) -> User:
+    """Set a new password from a reset link. The new hash voids the link, so it works once."""
+    # Checked again under the row lock: two tabs posting the same link cannot both win.
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        raise PasswordResetLinkInvalid
+
+    # Opening the link proves the mailbox is the user's, which is what verification asks.
+    user.is_verified = True
+    _password_set(user, password, "is_verified")
+    logger.info("password reset completed user=%s", user.pk)
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, user: User, password: str) -> User:
+    """Replace the signed-in user's password; the caller has checked the current one."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+
+    _password_set(locked, password)
+    logger.info("password changed user=%s", locked.pk)
+    return locked
+
+
+def _password_set(user: User, password: str, *also_save: str) -> None:
+    # A new password ends every other web session (their auth hash no longer matches) and,
+    # through tokens_revoked_at, every API token issued before now.
+    user.set_password(password)
+    user.tokens_revoked_at = timezone.now()
+    user.save(update_fields=["password", "tokens_revoked_at", "updated_at", *also_save])
+
+    user_id = user.pk
+    transaction.on_commit(lambda: emails.send_password_changed_email(user_id=user_id))
+
+
 # --- Throttles ----------------------------------------------------------------------------
 # Counters live in the cache under keyed hashes, so neither emails nor IPs appear as keys.
 
@@ -281,6 +351,9 @@ LOGIN_FAILURE_IP_LIMIT = 50
 LOGIN_FAILURE_WINDOW = 15 * 60
 RESEND_LIMIT = 3
 RESEND_WINDOW = 60 * 60
+PASSWORD_RESET_LIMIT = 3
+PASSWORD_RESET_IP_LIMIT = 20
+PASSWORD_RESET_WINDOW = 60 * 60
 
 
 def _throttle_key(purpose: str, *parts: str) -> str:
@@ -331,3 +404,15 @@ def resend_verification_allowed(*, user: User) -> bool:
     """Count one resend request; False once the user has asked too often this hour."""
     sent = _bump(_throttle_key("resend", str(user.pk)), RESEND_WINDOW)
     return sent <= RESEND_LIMIT
+
+
+def password_reset_allowed(*, email: str, ip: str | None) -> bool:
+    """Count one reset request; False once this address or this IP has asked too often.
+
+    Unknown addresses count the same as known ones, so a refusal reveals nothing.
+    """
+    per_email = _bump(
+        _throttle_key("reset", User.objects.normalize_email(email)), PASSWORD_RESET_WINDOW
+    )
+    per_ip = _bump(_throttle_key("reset-ip", ip or "-"), PASSWORD_RESET_WINDOW)
+    return per_email <= PASSWORD_RESET_LIMIT and per_ip <= PASSWORD_RESET_IP_LIMIT

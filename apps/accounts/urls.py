@@ -14,4 +14,11 @@ urlpatterns = [
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     # The profile is always the signed-in user's own: no URL takes another user's id.
     path("profile/", views.profile, name="profile"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/forgot/", views.PasswordResetRequestView.as_view(), name="password_reset"),
+    path("password/forgot/sent/", views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    # One segment, "<uidb64>.<token>": the link authenticates itself, like verify_email's.
+    path("password/reset/<str:token>/", views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
 ]

@@ -1,4 +1,4 @@
-"""Login, logout, registration, email verification and the user's own profile."""
+"""Login, logout, registration, email verification, the user's own profile and password."""
 
 from __future__ import annotations
 
@@ -7,24 +7,32 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
+from django.contrib.auth.forms import SetPasswordForm
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.generic import FormView
 
-from apps.accounts import selectors, services
+from apps.accounts import emails, selectors, services
 from apps.accounts.forms import (
     DoctorRegistrationForm,
     LoginForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
     PatientRegistrationForm,
     ProfileForm,
+    SetNewPasswordForm,
     profile_form_class,
 )
 from apps.accounts.models import User
@@ -226,3 +234,116 @@ def _profile_context(user: User, form: ProfileForm) -> dict[str, Any]:
         "profile": user,
         "specialty_label": dict(services.SPECIALTIES).get(user.specialty or ""),
     }
+
+
+# --- Passwords ----------------------------------------------------------------------------
+
+
+@method_decorator([csrf_protect, never_cache], name="dispatch")
+class PasswordResetRequestView(FormView):
+    """Ask for a reset link. Known and unknown addresses end on the same page."""
+
+    form_class = PasswordResetRequestForm
+    template_name = "accounts/password_reset_form.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: PasswordResetRequestForm) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        if not services.password_reset_allowed(email=email, ip=client_ip(self.request)):
+            form.add_error(None, _("We have sent several reset emails already. Please check "
+                                   "your inbox and spam folder, or try again in an hour."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+
+        services.user_password_reset_request(email=email)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form: PasswordResetRequestForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's flow: the link's token moves into the session, then the form posts without it.
+
+    The URL segment is "<uidb64>.<token>" (see emails.reset_link_token).
+    """
+
+    form_class = SetNewPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:login")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.uidb64, self.url_token = emails.reset_link_parts(str(kwargs.pop("token", "")))
+        return super().dispatch(request, *args, uidb64=self.uidb64, token=self.url_token,
+                                **kwargs)
+
+    def render_to_response(self, context: dict[str, Any], **response_kwargs: Any) -> HttpResponse:
+        if self.validlink:
+            return super().render_to_response(context, **response_kwargs)
+        if self.url_token != self.reset_url_token:
+            # Answer a link that does not work with a redirect too: the 4xx line the request
+            # logger writes then names the token-free address.
+            self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+            return redirect("accounts:password_reset_confirm",
+                            token=f"{self.uidb64}{emails.RESET_LINK_SEPARATOR}"
+                                  f"{self.reset_url_token}")
+        response_kwargs["status"] = 400
+        return super().render_to_response(context, **response_kwargs)
+
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
+        session = self.request.session
+        assert self.user is not None  # noqa: S101 - dispatch only shows the form with a user
+        try:
+            user = services.user_password_reset(
+                user_id=self.user.pk,
+                token=session.get(auth_views.INTERNAL_RESET_SESSION_TOKEN, ""),
+                password=form.cleaned_data["new_password1"],
+            )
+        except services.PasswordResetLinkInvalid:
+            # Another tab used the link between showing this form and posting it.
+            self.validlink = False
+            return self.render_to_response(self.get_context_data())
+
+        session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+        services.login_failures_clear(email=user.email, ip=client_ip(self.request))
+        messages.success(self.request, _("Your new password is set. Please log in with it."))
+        return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form: SetPasswordForm[User]) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Current password plus the new one twice; the session survives the change."""
+
+    form_class = PasswordChangeForm
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        if self.request.method == "POST":
+            # A wrong current password counts as a failed login: a stolen session must not
+            # become a way around the login throttle.
+            kwargs["locked"] = services.login_is_locked(
+                email=_current_user(self.request).email, ip=client_ip(self.request)
+            )
+        return kwargs
+
+    def form_valid(self, form: DjangoPasswordChangeForm) -> HttpResponse:
+        user = services.user_change_password(
+            user=_current_user(self.request), password=form.cleaned_data["new_password1"]
+        )
+        update_session_auth_hash(self.request, user)
+        services.login_failures_clear(email=user.email, ip=client_ip(self.request))
+        messages.success(self.request, _("Your password has been changed."))
+        return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form: DjangoPasswordChangeForm) -> HttpResponse:
+        if form.has_error("old_password", code="password_incorrect"):
+            services.login_failure_record(email=_current_user(self.request).email,
+                                          ip=client_ip(self.request))
+        return self.render_to_response(self.get_context_data(form=form), status=400)

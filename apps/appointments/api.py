@@ -57,7 +57,9 @@ class AppointmentListApi(APIView):
             "count": page.paginator.count,
             "page": page.number,
             "num_pages": page.paginator.num_pages,
-            "results": AppointmentSerializer(page.object_list, many=True, context=context).data,
+            "results": AppointmentSerializer(
+                list(page.object_list), many=True, context=context
+            ).data,
         })
 
     @extend_schema(request=BookingSerializer, responses={201: AppointmentSerializer})

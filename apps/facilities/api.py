@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -21,7 +23,7 @@ class FacilitySummarySerializer(serializers.Serializer[object]):
     facility_type = serializers.CharField()
 
 
-class DoctorSerializer(serializers.Serializer[User]):
+class DoctorSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     specialty = serializers.CharField(allow_null=True)
@@ -55,7 +57,7 @@ class DoctorListApi(APIView):
             "count": page.paginator.count,
             "page": page.number,
             "num_pages": page.paginator.num_pages,
-            "results": DoctorSerializer(page.object_list, many=True).data,
+            "results": DoctorSerializer(list(page.object_list), many=True).data,
         })
 
 

@@ -66,3 +66,6 @@ class DoctorFacility(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["doctor", "facility"], name="uniq_doctor_facility"),
         ]
+
+    def __str__(self) -> str:
+        return f"Doctor #{self.doctor_id} at facility #{self.facility_id}"

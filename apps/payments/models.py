@@ -72,7 +72,10 @@ class Payment(TimestampedModel):
                                    name="ck_payments_amount_not_negative"),
             models.CheckConstraint(
                 condition=models.Q(refund_amount__isnull=True)
-                | (models.Q(refund_amount__gte=0) & models.Q(refund_amount__lte=models.F("amount"))),
+                | (
+                    models.Q(refund_amount__gte=0)
+                    & models.Q(refund_amount__lte=models.F("amount"))
+                ),
                 name="ck_payments_refund_within_amount",
             ),
         ]

@@ -11,7 +11,7 @@ from healthlink.celery import app
 
 
 @pytest.fixture
-def real_worker(transactional_db: None):  # type: ignore[no-untyped-def]
+def real_worker(transactional_db: None):
     app.conf.task_always_eager = False
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):

@@ -1,0 +1,25 @@
+"""Keep password-reset tokens out of access logs: the link's path is the secret."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# /accounts/password/reset/<uidb64>.<token>/ — the uid stays, the token goes.
+_RESET_TOKEN = re.compile(r"(/password/reset/[^/.\s]*\.)(?!set-password/)[^/\s?\"]+")
+# /accounts/verify/<signed token>/ — the whole token goes ("resend" is a page, not a token).
+_VERIFY_TOKEN = re.compile(r"(/accounts/verify/)(?!resend/)[^/\s?\"]+")
+
+
+def redact(text: str) -> str:
+    text = _RESET_TOKEN.sub(r"\1[redacted]", text)
+    return _VERIFY_TOKEN.sub(r"\1[redacted]", text)
+
+
+class RedactResetTokens(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True

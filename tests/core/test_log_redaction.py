@@ -1,0 +1,38 @@
+"""One-time tokens in email links never reach the access logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from healthlink.log_redaction import RedactResetTokens, redact
+
+
+@pytest.mark.parametrize(
+    "line, kept, gone",
+    [
+        ('"GET /accounts/password/reset/MQ.cf3-a1b2c3d4e5/ HTTP/1.1" 302', "MQ.[redacted]",
+         "cf3-a1b2c3d4e5"),
+        ('"GET /accounts/verify/eyJ1IjoxfQ:1vQ:abc123/ HTTP/1.1" 200',
+         "/accounts/verify/[redacted]", "eyJ1IjoxfQ"),
+    ],
+)
+def test_it_redacts_tokens_in_request_lines(line: str, kept: str, gone: str) -> None:
+    assert kept in redact(line)
+    assert gone not in redact(line)
+
+
+def test_it_leaves_other_paths_alone() -> None:
+    line = '"POST /accounts/verify/resend/ HTTP/1.1" 302 /accounts/password/reset/MQ.set-password/'
+
+    assert redact(line) == line
+
+
+def test_the_filter_rewrites_the_record_message() -> None:
+    record = logging.LogRecord("django.server", logging.INFO, __file__, 1,
+                               '"%s" %s', ("GET /accounts/verify/secret-token/ HTTP/1.1", 200),
+                               None)
+
+    assert RedactResetTokens().filter(record)
+    assert "secret-token" not in record.getMessage()
