@@ -9,7 +9,7 @@ from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 from healthlink.log_redaction import redact
 
 
-class RedactingLogger(Logger):  # type: ignore[misc]
+class RedactingLogger(Logger):
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
         for key in ("r", "U", "f"):  # request line, path, referer
