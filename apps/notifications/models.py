@@ -28,6 +28,19 @@ class Channel(models.TextChoices):
     SMS = "SMS", _("SMS")
 
 
+class NotificationEvent(models.TextChoices):
+    """What happened, finer than the schema's `type` (whose values are fixed by the spec)."""
+
+    APPOINTMENT_BOOKED = "APPOINTMENT_BOOKED", _("Appointment booked")
+    APPOINTMENT_CANCELLED = "APPOINTMENT_CANCELLED", _("Appointment cancelled")
+    APPOINTMENT_RESCHEDULED = "APPOINTMENT_RESCHEDULED", _("Appointment rescheduled")
+    APPOINTMENT_REMINDER = "APPOINTMENT_REMINDER", _("Appointment reminder")
+    WAITLIST_SLOT_FREE = "WAITLIST_SLOT_FREE", _("A waitlisted slot is free")
+    PAYMENT_RECEIVED = "PAYMENT_RECEIVED", _("Payment received")
+    PRESCRIPTION_READY = "PRESCRIPTION_READY", _("Prescription ready")
+    GENERAL = "GENERAL", _("General")
+
+
 class Notification(CreatedAtModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications",
@@ -46,6 +59,13 @@ class Notification(CreatedAtModel):
     delivery_channels = ArrayField(
         models.CharField(max_length=100, choices=Channel.choices), null=True, blank=True
     )
+    # Not in the schema document: delivery bookkeeping for retries.
+    event = models.CharField(
+        max_length=50, choices=NotificationEvent.choices, default=NotificationEvent.GENERAL
+    )
+    delivery_attempts = models.IntegerField(default=0, db_default=0)
+    last_delivery_error = models.CharField(max_length=255, null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "notifications"
@@ -61,6 +81,7 @@ class Notification(CreatedAtModel):
         constraints = [
             choices_check("type", NotificationType.values, table="notifications"),
             choices_check("delivery_status", DeliveryStatus.values, table="notifications"),
+            choices_check("event", NotificationEvent.values, table="notifications"),
             models.CheckConstraint(
                 condition=models.Q(delivery_channels__contained_by=Channel.values)
                 | models.Q(delivery_channels__isnull=True),
