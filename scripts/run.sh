@@ -9,6 +9,8 @@ VENV="${VENV:-.venv}"
 PORT="${PORT:-8000}"
 export PATH="$PWD/$VENV/bin:$PATH" PORT
 export DEBUG="${DEBUG:-1}"
+# Links in emails (verification, password reset) must point at this server.
+export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT}}"
 
 echo "HealthLink: http://127.0.0.1:${PORT}/  (web, worker and beat below; Ctrl-C stops them)"
 # honcho gives the first Procfile entry (web) PORT itself and the others PORT+100, PORT+200.
