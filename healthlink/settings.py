@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -120,7 +121,35 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Runs that pile up while workers are down expire; the next run catches up on its own.
+    "appointments-send-due-reminders": {
+        "task": "appointments.send_due_reminders",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "notifications-requeue-stuck": {
+        "task": "notifications.requeue_stuck",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+}
+
+# --- Notifications --------------------------------------------------------------------
+# SMS and push providers by dotted path; the defaults only log IDs (never text or address).
+NOTIFICATION_SMS_BACKEND = env.str(
+    "NOTIFICATION_SMS_BACKEND", default="apps.notifications.backends.LoggingSmsBackend"
+)
+NOTIFICATION_PUSH_BACKEND = env.str(
+    "NOTIFICATION_PUSH_BACKEND", default="apps.notifications.backends.LoggingPushBackend"
+)
+NOTIFICATION_MAX_DELIVERY_ATTEMPTS = env.int("NOTIFICATION_MAX_DELIVERY_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env.int("NOTIFICATION_RETRY_BACKOFF_SECONDS", default=30)
+NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.int(
+    "NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS", default=3600
+)
+NOTIFICATION_STUCK_AFTER_MINUTES = env.int("NOTIFICATION_STUCK_AFTER_MINUTES", default=10)
+NOTIFICATION_REQUEUE_MAX_AGE_HOURS = env.int("NOTIFICATION_REQUEUE_MAX_AGE_HOURS", default=48)
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("appointments/", include("apps.appointments.urls")),
     path("doctors/", include("apps.facilities.urls")),
+    path("notifications/", include("apps.notifications.urls")),
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

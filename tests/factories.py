@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import factory
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
-from apps.appointments.models import Appointment, AppointmentStatus, ConsultationType
+from apps.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    AvailabilityException,
+    ConsultationType,
+    DoctorAvailability,
+    ExceptionKind,
+)
 from apps.facilities.models import DoctorFacility, Facility, FacilityType
 
 TEST_PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test fixture
@@ -123,3 +130,78 @@ class AppointmentFactory(factory.django.DjangoModelFactory[Appointment]):
     status = AppointmentStatus.SCHEDULED
     consultation_type = ConsultationType.VIDEO_CALL
     chief_complaint = "Persistent cough"
+
+
+# --- Availability (issue 3) -------------------------------------------------------------
+
+class AvailabilityFactory(factory.django.DjangoModelFactory[DoctorAvailability]):
+    """One weekly block; remote (video and phone) unless a facility is given."""
+
+    if TYPE_CHECKING:
+        # factory_boy types `Factory()` as the factory; the call returns the model.
+        def __new__(cls, *args: Any, **kwargs: Any) -> DoctorAvailability: ...  # type: ignore[misc]
+
+    class Meta:
+        model = DoctorAvailability
+
+    doctor = factory.SubFactory(DoctorFactory)
+    facility = None
+    weekday = 0
+    start_time = time(9, 0)
+    end_time = time(17, 0)
+    slot_minutes = 30
+    time_zone = factory.LazyAttribute(lambda obj: obj.doctor.time_zone or "Asia/Karachi")
+
+
+class AvailabilityExceptionFactory(
+    factory.django.DjangoModelFactory[AvailabilityException]
+):
+    if TYPE_CHECKING:
+        # factory_boy types `Factory()` as the factory; the call returns the model.
+        def __new__(  # type: ignore[misc]
+            cls, *args: Any, **kwargs: Any
+        ) -> AvailabilityException: ...
+
+    class Meta:
+        model = AvailabilityException
+
+    doctor = factory.SubFactory(DoctorFactory)
+    facility = None
+    kind = ExceptionKind.DAY_OFF
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=1))
+    end_date = factory.LazyAttribute(lambda obj: obj.start_date)
+    start_time = None
+    end_time = None
+    slot_minutes = 30
+    time_zone = factory.LazyAttribute(lambda obj: obj.doctor.time_zone or "Asia/Karachi")
+
+
+def available_all_week(
+    doctor: User,
+    *,
+    facilities: list[Facility] | None = None,
+    remote: bool = True,
+    start: time = time(0, 0),
+    end: time = time(23, 59),
+    slot_minutes: int = 30,
+) -> list[DoctorAvailability]:
+    """Give `doctor` bookable hours every day: remote, and at each facility in `facilities`.
+
+    Remote and in-person blocks share the same hours here (the availability pages refuse
+    that overlap; tests that only need "the doctor works now" do not care). Facilities
+    default to the doctor's own (DoctorFacility) ones.
+    """
+    if facilities is None:
+        facilities = list(Facility.objects.filter(doctor_links__doctor_id=doctor.pk))
+    places: list[Facility | None] = [*facilities]
+    if remote:
+        places.insert(0, None)
+    rows = [
+        DoctorAvailability(
+            doctor=doctor, facility=place, weekday=weekday, start_time=start, end_time=end,
+            slot_minutes=slot_minutes, time_zone=doctor.time_zone or "Asia/Karachi",
+        )
+        for place in places
+        for weekday in range(7)
+    ]
+    return DoctorAvailability.objects.bulk_create(rows)

@@ -1,58 +1,136 @@
-"""The booking form: it parses input; appointment_book decides whether the booking stands."""
+"""Booking and working-hours forms: they parse input; the services decide what stands."""
 
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from apps.appointments.models import ConsultationType
+from apps.appointments.availability import MAX_SLOT_MINUTES, MAX_WEEKS_AHEAD, MIN_SLOT_MINUTES
+from apps.appointments.models import ConsultationType, ExceptionKind, Weekday
 from apps.facilities.models import Facility
 
 
-class BookingForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
+def _narrow(field: forms.Field) -> forms.ModelChoiceField[Facility]:
+    assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - narrows the type
+    return field
+
+
+class VisitKindForm(forms.Form):
+    """Which free times to list: the kind of visit, where, and which week (a GET query)."""
+
     consultation_type = forms.ChoiceField(
         label=_("Consultation type"), choices=ConsultationType.choices,
-        initial=ConsultationType.VIDEO_CALL, widget=forms.RadioSelect,
+        initial=ConsultationType.VIDEO_CALL, widget=forms.RadioSelect, required=False,
     )
     facility = forms.ModelChoiceField(
         label=_("Facility (in-person visits only)"), queryset=Facility.objects.none(),
         required=False, empty_label=_("No facility (video or phone)"),
+    )
+    week = forms.IntegerField(
+        min_value=0, max_value=MAX_WEEKS_AHEAD, required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(
+        self, *args: Any, facilities: QuerySet[Facility], zone: zoneinfo.ZoneInfo | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        _narrow(self.fields["facility"]).queryset = facilities
+
+
+class BookingForm(VisitKindForm):
+    """One listed free time, the kind of visit and place it was listed for, and the reason."""
+
+    slot = forms.CharField(
+        label=_("Time"), max_length=40,
+        error_messages={"required": _("Choose one of the free times listed.")},
     )
     chief_complaint = forms.CharField(
         label=_("Reason for the visit"), max_length=2000, required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(
-        self, *args: Any, facilities: QuerySet[Facility], zone: zoneinfo.ZoneInfo,
-        **kwargs: Any,
-    ) -> None:
-        kwargs.setdefault("label_suffix", "")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.zone = zone
-        facility_field = self.fields["facility"]
-        assert isinstance(facility_field, forms.ModelChoiceField)  # noqa: S101 - narrows type
-        facility_field.queryset = facilities
-        date_field = self.fields["date"]
-        date_field.widget.attrs["min"] = timezone.localdate(timezone=zone).isoformat()
+        self.fields["consultation_type"].required = True
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        day, moment = cleaned.get("date"), cleaned.get("time")
-        if day is not None and moment is not None:
-            # The patient typed a wall-clock time in their own zone; store the instant.
-            cleaned["scheduled_at"] = datetime.combine(day, moment, tzinfo=self.zone)
-        return cleaned
+    def clean_slot(self) -> datetime:
+        raw = self.cleaned_data["slot"]
+        try:
+            value = parse_datetime(raw)
+        except ValueError:
+            value = None
+        if value is None or timezone.is_naive(value):
+            raise forms.ValidationError(_("Choose one of the free times listed."))
+        return value.astimezone(UTC)
 
     @property
     def scheduled_at(self) -> datetime:
-        value: datetime = self.cleaned_data["scheduled_at"]
+        value: datetime = self.cleaned_data["slot"]
         return value
+
+
+class WeeklyHoursForm(forms.Form):
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Days"), choices=Weekday.choices, coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one weekday.")},
+    )
+    facility = forms.ModelChoiceField(
+        label=_("Where"), queryset=Facility.objects.none(), required=False,
+        empty_label=_("Video and phone (remote)"),
+    )
+    start_time = forms.TimeField(label=_("From"),
+                                 widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
+    slot_minutes = forms.IntegerField(
+        label=_("Slot length (minutes)"), initial=30, min_value=MIN_SLOT_MINUTES,
+        max_value=MAX_SLOT_MINUTES,
+    )
+
+    def __init__(self, *args: Any, facilities: QuerySet[Facility], **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("prefix", "weekly")
+        super().__init__(*args, **kwargs)
+        _narrow(self.fields["facility"]).queryset = facilities
+
+
+class AvailabilityExceptionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ExceptionKind.choices,
+                             widget=forms.RadioSelect, initial=ExceptionKind.DAY_OFF)
+    start_date = forms.DateField(label=_("From date"),
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(
+        label=_("Until date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for a single day."),
+    )
+    start_time = forms.TimeField(
+        label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=_("Leave both times empty for whole days off."),
+    )
+    end_time = forms.TimeField(label=_("Until"), required=False,
+                               widget=forms.TimeInput(attrs={"type": "time"}))
+    facility = forms.ModelChoiceField(
+        label=_("Where"), queryset=Facility.objects.none(), required=False,
+        empty_label=_("Everywhere (days off) / video and phone (extra hours)"),
+    )
+    slot_minutes = forms.IntegerField(
+        label=_("Slot length for extra hours (minutes)"), initial=30,
+        min_value=MIN_SLOT_MINUTES, max_value=MAX_SLOT_MINUTES,
+    )
+    reason = forms.CharField(label=_("Note (optional)"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, facilities: QuerySet[Facility], **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("prefix", "exception")
+        super().__init__(*args, **kwargs)
+        _narrow(self.fields["facility"]).queryset = facilities

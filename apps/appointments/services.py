@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 
 import psycopg
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role, User
-from apps.appointments import errors
+from apps.appointments import availability, errors
 from apps.appointments.models import (
     DOCTOR_OVERLAP_CONSTRAINT,
     Appointment,
@@ -19,6 +22,8 @@ from apps.appointments.models import (
 )
 from apps.appointments.selectors import ends_after
 from apps.facilities.models import DoctorFacility, Facility
+from apps.notifications.models import NotificationEvent
+from apps.notifications.services import notification_create
 
 logger = logging.getLogger(__name__)
 
@@ -31,26 +36,31 @@ def appointment_book(
     consultation_type: str,
     facility: Facility | None = None,
     chief_complaint: str = "",
-    duration_minutes: int = 30,
+    duration_minutes: int | None = None,
+    staff: User | None = None,
 ) -> Appointment:
     """Book a SCHEDULED appointment, or raise a BookingError saying why not.
 
+    Without `duration_minutes` the appointment lasts one slot of the doctor's hours there.
     The doctor's calendar is guarded by the database (excl_appointments_doctor_overlap),
     so two patients racing for one slot cannot both win; the loser gets SlotUnavailable.
+    Patient and doctor are notified once the booking commits.
     """
     if timezone.is_naive(scheduled_at):
         raise ValueError("scheduled_at must be timezone-aware.")
     try:
-        _check_booking(
-            patient=patient, doctor=doctor, scheduled_at=scheduled_at,
-            consultation_type=consultation_type, facility=facility,
-            duration_minutes=duration_minutes,
-        )
-        appointment = _insert(
-            patient=patient, doctor=doctor, scheduled_at=scheduled_at,
-            consultation_type=consultation_type, facility=facility,
-            chief_complaint=chief_complaint, duration_minutes=duration_minutes,
-        )
+        with transaction.atomic():
+            duration = _check(
+                patient=patient, doctor=doctor, scheduled_at=scheduled_at,
+                duration_minutes=duration_minutes, consultation_type=consultation_type,
+                facility=facility, staff=staff,
+            )
+            appointment = _insert(
+                patient=patient, doctor=doctor, scheduled_at=scheduled_at,
+                consultation_type=consultation_type, facility=facility, staff=staff,
+                chief_complaint=chief_complaint, duration_minutes=duration,
+            )
+            _notify_booked(appointment, patient=patient, doctor=doctor)
     except errors.BookingError as exc:
         logger.info(
             "booking refused reason=%s patient=%s doctor=%s",
@@ -65,28 +75,91 @@ def appointment_book(
     return appointment
 
 
-def _check_booking(
+def check_bookable(
     *,
     patient: User,
     doctor: User,
     scheduled_at: datetime,
+    duration_minutes: int,
     consultation_type: str,
     facility: Facility | None,
-    duration_minutes: int,
+    exclude_appointment_id: int | None = None,
 ) -> None:
+    """Raise the BookingError that refuses this booking, if any; return None if it may stand.
+
+    Checks the people, the time (future, inside the doctor's hours for this kind of visit and
+    place, free on the doctor's calendar) and the patient's own calendar, ignoring
+    `exclude_appointment_id` (the appointment being moved). Call it inside the transaction
+    that writes: it locks the patient's row until that transaction ends, so two bookings of
+    one patient cannot both pass the overlap check. The doctor's side is guarded again by
+    the database when the row is written.
+    """
+    if timezone.is_naive(scheduled_at):
+        raise ValueError("scheduled_at must be timezone-aware.")
+    with transaction.atomic():
+        _check(
+            patient=patient, doctor=doctor, scheduled_at=scheduled_at,
+            duration_minutes=duration_minutes, consultation_type=consultation_type,
+            facility=facility, staff=None, exclude_appointment_id=exclude_appointment_id,
+        )
+
+
+def _check(
+    *,
+    patient: User,
+    doctor: User,
+    scheduled_at: datetime,
+    duration_minutes: int | None,
+    consultation_type: str,
+    facility: Facility | None,
+    staff: User | None,
+    exclude_appointment_id: int | None = None,
+) -> int:
+    """Every rule, cheapest first; returns the duration in minutes. Needs a transaction."""
     if patient.role != Role.PATIENT or patient.deleted_at is not None:
         raise errors.NotAPatient()
     if not patient.is_verified:
         raise errors.PatientEmailUnverified()
     if doctor.role != Role.DOCTOR or not doctor.pmdc_verified or doctor.deleted_at is not None:
         raise errors.DoctorUnavailable()
-    if duration_minutes <= 0:
+    if duration_minutes is not None and duration_minutes <= 0:
         raise errors.InvalidDuration()
     if scheduled_at <= timezone.now():
         raise errors.SlotInPast()
     if consultation_type not in ConsultationType.values:
         raise errors.InvalidConsultationType()
+    _check_place(doctor=doctor, consultation_type=consultation_type, facility=facility)
+    if staff is not None:
+        _check_staff(staff=staff, doctor=doctor, facility=facility)
 
+    if duration_minutes is None:
+        slot = availability.slot_at(
+            doctor=doctor, scheduled_at=scheduled_at, consultation_type=consultation_type,
+            facility=facility,
+        )
+        if slot is None:
+            raise errors.NotInAvailability()
+        duration_minutes = slot.minutes
+    elif not availability.slot_is_offered(
+        doctor=doctor, scheduled_at=scheduled_at, duration_minutes=duration_minutes,
+        consultation_type=consultation_type, facility=facility,
+    ):
+        raise errors.NotInAvailability()
+
+    ends_at = scheduled_at + timedelta(minutes=duration_minutes)
+    if not availability.doctor_is_free(
+        doctor=doctor, start=scheduled_at, end=ends_at,
+        exclude_appointment_id=exclude_appointment_id,
+    ):
+        raise errors.SlotUnavailable()
+    _check_patient_calendar(
+        patient=patient, start=scheduled_at, end=ends_at,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    return duration_minutes
+
+
+def _check_place(*, doctor: User, consultation_type: str, facility: Facility | None) -> None:
     if consultation_type == ConsultationType.IN_PERSON:
         practises_there = facility is not None and DoctorFacility.objects.filter(
             doctor_id=doctor.pk, facility_id=facility.pk
@@ -97,6 +170,46 @@ def _check_booking(
         raise errors.FacilityNotAllowed()
 
 
+def _check_staff(*, staff: User, doctor: User, facility: Facility | None) -> None:
+    """Staff join from the appointment's facility; for a call, from one of the doctor's."""
+    if staff.role != Role.STAFF or not staff.is_active or staff.facility_id is None:
+        raise errors.StaffNotAllowed()
+    if facility is not None:
+        if staff.facility_id != facility.pk:
+            raise errors.StaffNotAllowed()
+    elif not DoctorFacility.objects.filter(
+        doctor_id=doctor.pk, facility_id=staff.facility_id
+    ).exists():
+        raise errors.StaffNotAllowed()
+
+
+def _check_patient_calendar(
+    *, patient: User, start: datetime, end: datetime, exclude_appointment_id: int | None
+) -> None:
+    # The database guards only the doctor's calendar. Locking the patient's row serialises
+    # one patient's bookings until the caller's transaction ends, so the overlap check below
+    # cannot race; it also re-reads the row in case it changed since the caller loaded it.
+    verified = list(
+        User.objects.select_for_update()
+        .filter(pk=patient.pk, role=Role.PATIENT)
+        .values_list("is_verified", flat=True)
+    )
+    if not verified:
+        raise errors.NotAPatient()
+    if not verified[0]:
+        raise errors.PatientEmailUnverified()
+    clash = Appointment.objects.filter(
+        ends_after(start),
+        patient_id=patient.pk,
+        status=AppointmentStatus.SCHEDULED,
+        scheduled_at__lt=end,
+    )
+    if exclude_appointment_id is not None:
+        clash = clash.exclude(pk=exclude_appointment_id)
+    if clash.exists():
+        raise errors.PatientOverlap()
+
+
 def _insert(
     *,
     patient: User,
@@ -104,37 +217,17 @@ def _insert(
     scheduled_at: datetime,
     consultation_type: str,
     facility: Facility | None,
+    staff: User | None,
     chief_complaint: str,
     duration_minutes: int,
 ) -> Appointment:
-    ends_at = scheduled_at + timedelta(minutes=duration_minutes)
     try:
         with transaction.atomic():
-            # The database guards only the doctor's calendar. Locking the patient's row
-            # serialises one patient's bookings so the overlap check below cannot race,
-            # and re-reads the row in case it changed since the caller loaded it.
-            verified = list(
-                User.objects.select_for_update()
-                .filter(pk=patient.pk, role=Role.PATIENT)
-                .values_list("is_verified", flat=True)
-            )
-            if not verified:
-                raise errors.NotAPatient()
-            if not verified[0]:
-                raise errors.PatientEmailUnverified()
-            clash = Appointment.objects.filter(
-                ends_after(scheduled_at),
-                patient_id=patient.pk,
-                status=AppointmentStatus.SCHEDULED,
-                scheduled_at__lt=ends_at,
-            )
-            if clash.exists():
-                raise errors.PatientOverlap()
-
             return Appointment.objects.create(
                 patient=patient,
                 doctor=doctor,
                 facility=facility,
+                staff=staff,
                 scheduled_at=scheduled_at,
                 duration_minutes=duration_minutes,
                 status=AppointmentStatus.SCHEDULED,
@@ -152,3 +245,32 @@ def _is_doctor_overlap(exc: IntegrityError) -> bool:
     if not isinstance(cause, psycopg.errors.IntegrityError):
         return False
     return cause.diag.constraint_name == DOCTOR_OVERLAP_CONSTRAINT
+
+
+def _when(moment: datetime, user: User) -> str:
+    zone = availability.zone_named(user.time_zone)
+    local = timezone.localtime(moment, zone)
+    return f"{date_format(local, 'DATETIME_FORMAT')} ({zone.key})"
+
+
+def _notify_booked(appointment: Appointment, *, patient: User, doctor: User) -> None:
+    """Tell both people; delivery is queued by notification_create for after the commit."""
+    url = reverse("appointments:detail", args=[appointment.pk])
+    kind = appointment.get_consultation_type_display()
+    notification_create(
+        user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
+        title=_("Appointment booked"),
+        message=_("Your %(kind)s with %(doctor)s is booked for %(when)s.") % {
+            "kind": kind, "doctor": doctor.name, "when": _when(appointment.scheduled_at, patient),
+        },
+        action_url=url,
+    )
+    # The patient's name stays out of the message: it may travel by email or push.
+    notification_create(
+        user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
+        title=_("New appointment"),
+        message=_("A patient booked a %(kind)s with you for %(when)s.") % {
+            "kind": kind, "when": _when(appointment.scheduled_at, doctor),
+        },
+        action_url=url,
+    )

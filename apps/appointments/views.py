@@ -1,4 +1,4 @@
-"""Booking an appointment and reading one."""
+"""Booking an appointment: the doctor's free times for a week, and the booking itself."""
 
 from __future__ import annotations
 
@@ -9,34 +9,34 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from apps.accounts.models import User
-from apps.appointments import errors, selectors, services
-from apps.appointments.forms import BookingForm
-from apps.appointments.models import Appointment
-from apps.appointments.permissions import can_see_chief_complaint
+from apps.appointments import availability, errors, selectors, services
+from apps.appointments.forms import BookingForm, VisitKindForm
 from apps.facilities.selectors import doctor_facilities, doctor_get
+
+# Errors about fields the booking step shows; the others (type, place) are page-level.
+_SHOWN_FIELDS = ("slot", "chief_complaint")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, doctor_id: int) -> HttpResponse:
-    patient = cast(User, request.user)
+    viewer = cast(User, request.user)
     try:
-        doctor = doctor_get(actor=patient, doctor_id=doctor_id)
+        doctor = doctor_get(actor=viewer, doctor_id=doctor_id)
     except User.DoesNotExist:
         raise Http404 from None
 
-    form = BookingForm(
-        request.POST or None,
-        facilities=doctor_facilities(doctor=doctor),
-        zone=selectors.user_zone(patient),
-    )
+    facility_choices = doctor_facilities(doctor=doctor)
+    zone = selectors.user_zone(viewer)
+    params = request.POST if request.method == "POST" else request.GET
+    form = BookingForm(request.POST or None, facilities=facility_choices, zone=zone)
     if request.method == "POST" and form.is_valid():
         try:
             appointment = services.appointment_book(
-                patient=patient,
+                patient=viewer,
                 doctor=doctor,
                 scheduled_at=form.scheduled_at,
                 consultation_type=form.cleaned_data["consultation_type"],
@@ -44,28 +44,28 @@ def book(request: HttpRequest, doctor_id: int) -> HttpResponse:
                 chief_complaint=form.cleaned_data["chief_complaint"],
             )
         except errors.BookingError as exc:
-            field = exc.field if exc.field in form.fields else None
+            field = exc.field if exc.field in _SHOWN_FIELDS else None
             form.add_error(field, str(exc.message))
         else:
             messages.success(request, _("Your appointment is booked."))
             return redirect("appointments:detail", appointment_id=appointment.pk)
 
-    context = {"doctor": doctor, "form": form}
-    return render(request, "appointments/book.html", context)
-
-
-@login_required
-@require_GET
-def detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    try:
-        appointment = selectors.appointment_get_for_actor(
-            actor=request.user, appointment_id=appointment_id
+    week, kind_form = None, None
+    if viewer.is_patient:
+        # Filters that do not parse are dropped: the page falls back to its defaults.
+        kind = VisitKindForm(params, facilities=facility_choices)
+        kind.is_valid()
+        week = availability.booking_week(
+            doctor=doctor,
+            facilities=[link.facility for link in doctor.practice_links.all()],
+            zone=zone,
+            week=kind.cleaned_data.get("week") or 0,
+            consultation_type=kind.cleaned_data.get("consultation_type") or None,
+            facility=kind.cleaned_data.get("facility"),
         )
-    except Appointment.DoesNotExist:
-        raise Http404 from None
-
-    context = {
-        "appointment": appointment,
-        "show_chief_complaint": can_see_chief_complaint(request.user, appointment),
-    }
-    return render(request, "appointments/detail.html", context)
+        kind_form = VisitKindForm(
+            initial={"consultation_type": week.consultation_type, "facility": week.facility},
+            facilities=facility_choices,
+        )
+    context = {"doctor": doctor, "form": form, "kind_form": kind_form, "booking_week": week}
+    return render(request, "appointments/book.html", context)

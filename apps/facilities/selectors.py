@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    FloatField,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role, User
-from apps.appointments.models import AppointmentStatus
+from apps.appointments.models import AppointmentStatus, Weekday
 from apps.appointments.permissions import Actor
 from apps.facilities.models import DoctorFacility, Facility
 
@@ -85,3 +103,264 @@ def organization_facilities(*, actor: Actor) -> QuerySet[Facility]:
         )
         .order_by("name", "pk")
     )
+
+
+# --- Facility directory: by city and by distance ------------------------------------------
+
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG); haversine error against WGS84 is < 0.5%
+HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM  # no two points are farther apart
+NEAREST_MAX_LIMIT = 100
+NEAREST_ON_PAGE = 50  # the directory's "near me" lists this many, PAGE_SIZE a page
+# The first box is small so a dense city answers from a few hundred index entries; each
+# miss widens it by the density the miss revealed, so a sparse area needs only a few more.
+_FIRST_RADIUS_KM = 10.0
+_MAX_ROUNDS = 8
+_DEGREE = Decimal("0.00000001")  # the columns' scale: numeric(.., 8)
+_MARGIN_DEGREES = 1e-6  # about 0.1 m; keeps float rounding from shaving the box
+
+
+class InvalidGeoQuery(ValueError):
+    """A nearest-facilities query with out-of-range input; `message` is for the user."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    """Degrees enclosing a circle on the sphere; no longitude ranges means every longitude."""
+
+    lat_min: Decimal
+    lat_max: Decimal
+    lon_ranges: tuple[tuple[Decimal, Decimal], ...]
+
+    def as_q(self) -> Q:
+        box = Q(latitude__gte=self.lat_min, latitude__lte=self.lat_max)
+        if not self.lon_ranges:
+            return box & Q(longitude__isnull=False)
+        lon = Q()
+        for low, high in self.lon_ranges:
+            lon |= Q(longitude__gte=low, longitude__lte=high)
+        return box & lon
+
+
+def _down(degrees: float) -> Decimal:
+    return Decimal(degrees - _MARGIN_DEGREES).quantize(_DEGREE, rounding=ROUND_FLOOR)
+
+
+def _up(degrees: float) -> Decimal:
+    return Decimal(degrees + _MARGIN_DEGREES).quantize(_DEGREE, rounding=ROUND_CEILING)
+
+
+def bounding_box(*, latitude: float, longitude: float, radius_km: float) -> BoundingBox | None:
+    """The latitude/longitude box around a circle, or None when the circle is the globe.
+
+    A circle that reaches a pole spans every longitude. Otherwise the longitude half-width
+    is asin(sin(d) / cos(lat)) for the angular radius d, which is wider than d / cos(lat)
+    near the poles, and a box crossing the antimeridian splits into two ranges.
+    """
+    angular = radius_km / EARTH_RADIUS_KM
+    if angular >= math.pi:
+        return None
+    lat = math.radians(latitude)
+    lat_min, lat_max = lat - angular, lat + angular
+    if lat_min <= -math.pi / 2 or lat_max >= math.pi / 2:
+        return BoundingBox(
+            lat_min=max(_down(math.degrees(lat_min)), Decimal(-90)),
+            lat_max=min(_up(math.degrees(lat_max)), Decimal(90)),
+            lon_ranges=(),
+        )
+    half_width = math.degrees(math.asin(min(1.0, math.sin(angular) / math.cos(lat))))
+    south, north = _down(math.degrees(lat_min)), _up(math.degrees(lat_max))
+    if half_width >= 180.0:
+        return BoundingBox(lat_min=south, lat_max=north, lon_ranges=())
+    west, east = longitude - half_width, longitude + half_width
+    ranges: tuple[tuple[Decimal, Decimal], ...]
+    if west < -180.0:
+        ranges = ((_down(west + 360.0), Decimal(180)), (Decimal(-180), _up(east)))
+    elif east > 180.0:
+        ranges = ((_down(west), Decimal(180)), (Decimal(-180), _up(east - 360.0)))
+    else:
+        ranges = ((_down(west), _up(east)),)
+    return BoundingBox(lat_min=south, lat_max=north, lon_ranges=ranges)
+
+
+def great_circle_km(*, latitude: float, longitude: float) -> Expression:
+    """Haversine distance in km from the point to each row's (latitude, longitude), in SQL."""
+
+    def column(name: str) -> Func:
+        return Radians(Cast(name, FloatField()))
+
+    def constant(value: float) -> Value:
+        return Value(value, output_field=FloatField())
+
+    lat = math.radians(latitude)
+    half_dlat = Sin((column("latitude") - constant(lat)) / constant(2.0))
+    half_dlon = Sin((column("longitude") - constant(math.radians(longitude))) / constant(2.0))
+    haversine = (
+        Power(half_dlat, 2)
+        + constant(math.cos(lat)) * Cos(column("latitude")) * Power(half_dlon, 2)
+    )
+    # Rounding can push the haversine a hair above 1 for antipodal points; asin would fail.
+    distance = (
+        constant(2 * EARTH_RADIUS_KM)
+        * ASin(Sqrt(Least(haversine, constant(1.0), output_field=FloatField())))
+    )
+    return ExpressionWrapper(distance, output_field=FloatField())
+
+
+def _coordinate(value: float | Decimal, *, field: str, bound: float, message: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidGeoQuery(field, message) from None
+    if not (math.isfinite(number) and -bound <= number <= bound):
+        raise InvalidGeoQuery(field, message)
+    return number
+
+
+def facilities_nearest(
+    *,
+    latitude: float | Decimal,
+    longitude: float | Decimal,
+    limit: int = 20,
+    radius_km: float | None = None,
+    city: str | None = None,
+    actor: Actor | None = None,
+) -> list[Facility]:
+    """The `limit` facilities nearest to a point, nearest first, each with `distance_km`.
+
+    Plain PostgreSQL: a (latitude, longitude) box that idx_facilities_location can scan,
+    then the exact haversine distance in SQL, keeping rows inside the circle the box
+    encloses. Rows inside that circle are certainly the nearest ones; when there are fewer
+    than `limit`, the circle grows and the query runs again (at most _MAX_ROUNDS queries,
+    the last over everything within `radius_km`, or the globe). The directory is public,
+    so `actor` does not narrow it. Raises InvalidGeoQuery for out-of-range input.
+    """
+    lat = _coordinate(latitude, field="latitude", bound=90.0,
+                      message=_("Latitude must be between -90 and 90."))
+    lon = _coordinate(longitude, field="longitude", bound=180.0,
+                      message=_("Longitude must be between -180 and 180."))
+    if isinstance(limit, bool) or not 1 <= limit <= NEAREST_MAX_LIMIT:
+        raise InvalidGeoQuery(
+            "limit", _("Ask for between 1 and %(max)d facilities.") % {"max": NEAREST_MAX_LIMIT}
+        )
+    if radius_km is not None and not (math.isfinite(radius_km) and radius_km > 0):
+        raise InvalidGeoQuery("radius_km", _("The distance must be more than 0 km."))
+
+    ceiling = HALF_CIRCUMFERENCE_KM if radius_km is None else min(radius_km,
+                                                                  HALF_CIRCUMFERENCE_KM)
+    facilities = Facility.objects.all()
+    if city and city.strip():
+        facilities = facilities.filter(city__iexact=city.strip())
+    distance = great_circle_km(latitude=lat, longitude=lon)
+
+    radius = min(_FIRST_RADIUS_KM, ceiling)
+    rounds, previous = 1, 0
+    while True:
+        box = bounding_box(latitude=lat, longitude=lon, radius_km=radius)
+        candidates = facilities.filter(box.as_q()) if box else facilities.filter(
+            latitude__isnull=False, longitude__isnull=False
+        )
+        found: list[Facility] = list(
+            candidates.annotate(distance_km=distance)
+            .filter(distance_km__lte=radius)
+            .order_by("distance_km", "pk")[:limit]
+        )
+        if len(found) >= limit or radius >= ceiling:
+            return found
+        rounds += 1
+        if rounds == _MAX_ROUNDS:
+            radius = ceiling
+        else:
+            growth = _growth(found=len(found), previous=previous, limit=limit)
+            radius = min(ceiling, radius * growth)
+        previous = len(found)
+
+
+def _growth(*, found: int, previous: int, limit: int) -> float:
+    """How much to widen the radius: by the density seen so far, within [1.5, 8].
+
+    Found rows grow with the area, so sqrt(limit / found) would just reach the limit; a
+    quarter more makes a second miss unlikely. An empty box says nothing about density,
+    and a ring that added nothing means the nearby cluster is all there is: jump further.
+    """
+    if found == 0:
+        return 4.0
+    if found == previous:
+        return 8.0
+    return min(8.0, max(1.5, 1.25 * math.sqrt(limit / found)))
+
+
+def facility_search(*, actor: Actor, city: str = "", page: str | int | None = 1) -> Page[Facility]:
+    """Facilities by city (case-insensitive, exact), by name; every facility without a city."""
+    facilities = Facility.objects.all()
+    city = city.strip()
+    if city:
+        facilities = facilities.filter(city__iexact=city)
+    return Paginator(facilities.order_by("city", "name", "pk"), PAGE_SIZE).get_page(page)
+
+
+def facility_get(*, actor: Actor, facility_id: int) -> Facility:
+    """A facility for its public page; Facility.DoesNotExist if there is none."""
+    return Facility.objects.get(pk=facility_id)
+
+
+def facility_doctors(*, actor: Actor, facility: Facility) -> QuerySet[User]:
+    """Listed (verified, not deleted) doctors who practise at the facility, by name.
+
+    Only the columns the page shows are read, so no encrypted column is decrypted for it.
+    """
+    return (
+        _listed_doctors()
+        .filter(practice_links__facility_id=facility.pk)
+        .only("pk", "name", "specialty")
+        .order_by("name", "pk")
+    )
+
+
+def facilities_nearest_page(
+    *,
+    actor: Actor,
+    latitude: float | Decimal,
+    longitude: float | Decimal,
+    radius_km: float | None = None,
+    city: str | None = None,
+    page: str | int | None = 1,
+) -> Page[Facility]:
+    """The NEAREST_ON_PAGE nearest facilities, a page at a time, each with `distance_km`."""
+    nearest = facilities_nearest(
+        actor=actor, latitude=latitude, longitude=longitude, limit=NEAREST_ON_PAGE,
+        radius_km=radius_km, city=city,
+    )
+    return Paginator(nearest, PAGE_SIZE).get_page(page)
+
+
+def facility_cities() -> list[str]:
+    """Cities that have a facility, for the search form's suggestions."""
+    return list(Facility.objects.order_by("city").values_list("city", flat=True).distinct())
+
+
+_WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def facility_opening_hours(*, facility: Facility) -> list[tuple[str, str | None]] | None:
+    """(weekday, hours) Monday first, None hours for a closed day; None if none published.
+
+    operating_hours holds {"monday": "09:00-17:00", ...}; a day that is absent is closed.
+    A day may also hold a list of such ranges.
+    """
+    hours = facility.operating_hours
+    if not isinstance(hours, dict) or not hours:
+        return None
+    by_day = {str(day).strip().lower(): value for day, value in hours.items()}
+    week: list[tuple[str, str | None]] = []
+    for number, day in enumerate(_WEEK):
+        value = by_day.get(day)
+        if isinstance(value, list):
+            value = ", ".join(str(part) for part in value if part)
+        text = str(value).strip().replace("-", "–") if value else None
+        week.append((str(Weekday(number).label), text or None))
+    return week

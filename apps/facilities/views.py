@@ -1,4 +1,4 @@
-"""The public doctor directory: search and profile pages."""
+"""The public directory: doctor and facility search, doctor and facility pages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from apps.accounts.models import User
 from apps.appointments.forms import BookingForm
 from apps.appointments.selectors import user_zone
 from apps.facilities import selectors
-from apps.facilities.forms import DoctorSearchForm
+from apps.facilities.forms import DoctorSearchForm, FacilitySearchForm
+from apps.facilities.models import Facility
 
 
 @require_GET
@@ -44,3 +45,46 @@ def doctor_detail(request: HttpRequest, doctor_id: int) -> HttpResponse:
         )
     context = {"doctor": doctor, "facilities": facilities, "form": form}
     return render(request, "facilities/doctor_detail.html", context)
+
+
+@require_GET
+def facility_search(request: HttpRequest) -> HttpResponse:
+    form = FacilitySearchForm(request.GET)
+    page = None
+    near = False
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["latitude"] is not None:
+            try:
+                page = selectors.facilities_nearest_page(
+                    actor=request.user, latitude=data["latitude"], longitude=data["longitude"],
+                    radius_km=data["radius_km"], city=data["city"], page=request.GET.get("page"),
+                )
+            except selectors.InvalidGeoQuery as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                near = True
+        else:
+            page = selectors.facility_search(
+                actor=request.user, city=data["city"], page=request.GET.get("page")
+            )
+    context = {
+        "form": form, "page": page, "near": near, "cities": selectors.facility_cities(),
+        "nearest_limit": selectors.NEAREST_ON_PAGE,
+    }
+    return render(request, "facilities/facility_search.html", context)
+
+
+@require_GET
+def facility_detail(request: HttpRequest, facility_id: int) -> HttpResponse:
+    try:
+        facility = selectors.facility_get(actor=request.user, facility_id=facility_id)
+    except Facility.DoesNotExist:
+        raise Http404 from None
+
+    context = {
+        "facility": facility,
+        "opening_hours": selectors.facility_opening_hours(facility=facility),
+        "doctors": selectors.facility_doctors(actor=request.user, facility=facility),
+    }
+    return render(request, "facilities/facility_detail.html", context)

@@ -1,0 +1,78 @@
+"""A cancel and a complete racing for one appointment: the row lock lets exactly one win."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from apps.appointments import errors, lifecycle
+from apps.appointments.models import Appointment, AppointmentStatus
+from tests.appointments.lifecycle_support import in_hours, make_clinic
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+# Long enough that, without the lock, both threads would have read SCHEDULED before either
+# writes; the test then fails with two winners.
+HOLD_SECONDS = 0.4
+
+
+def race(jobs: list[Callable[[], Any]]) -> list[Any]:
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [RuntimeError("did not run")] * len(jobs)
+
+    def run(index: int, job: Callable[[], Any]) -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=30)
+            results[index] = job()
+        except BaseException as exc:  # reported to the main thread, which asserts on it
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+@pytest.fixture
+def slow_saves(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_save = lifecycle._save
+
+    def save_after_a_pause(*args: Any, **kwargs: Any) -> None:
+        time.sleep(HOLD_SECONDS)
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "_save", save_after_a_pause)
+
+
+@pytest.mark.usefixtures("slow_saves")
+def test_a_concurrent_cancel_and_complete_have_exactly_one_winner() -> None:
+    clinic = make_clinic()
+    appointment = clinic.appointment(scheduled_at=in_hours(-0.5))
+
+    results = race([
+        lambda: lifecycle.appointment_cancel(
+            actor=clinic.doctor, appointment_id=appointment.pk, reason="Patient phoned"),
+        lambda: lifecycle.appointment_complete(
+            actor=clinic.doctor, appointment_id=appointment.pk),
+    ])
+
+    winners = [r for r in results if isinstance(r, Appointment)]
+    losers = [r for r in results if not isinstance(r, Appointment)]
+    assert len(winners) == 1, results
+    assert len(losers) == 1 and isinstance(losers[0], errors.AppointmentNotScheduled), results
+    appointment.refresh_from_db()
+    assert appointment.status == winners[0].status
+    assert appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.COMPLETED)
+    # One change after the booking, not two.
+    assert appointment.history.count() == 2  # type: ignore[attr-defined]
