@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 
 import environ
@@ -15,17 +17,55 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-# Development keys that `make run` generated once; real deployments set the variables.
-environ.Env.read_env(VAR_DIR / "dev-keys.env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 TESTING = env.bool("HEALTHLINK_TESTING", default=False)
+if DEBUG:
+    # Development keys that `make run` generated once. Never read with DEBUG off: a
+    # deployment must bring its own keys, not silently inherit a developer's.
+    environ.Env.read_env(VAR_DIR / "dev-keys.env", overwrite=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG and not TESTING:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-only-secret-key-do-not-use-in-production"  # noqa: S105
+
+# --- PHI encryption -------------------------------------------------------------------
+# Keys are base64 32-byte AES-256 keys, independent of SECRET_KEY. Old keys stay readable.
+# Checked here, before any service is started, so a bad deployment fails at once.
+
+
+def _phi_key(name: str, value: str) -> str:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) != 32:
+        raise ImproperlyConfigured(f"{name} must be the base64 encoding of 32 random bytes.")
+    return value.strip()
+
+
+PHI_ENCRYPTION_KEY = env.str("PHI_ENCRYPTION_KEY", default="")
+PHI_ENCRYPTION_OLD_KEYS = env.list("PHI_ENCRYPTION_OLD_KEYS", default=[])
+PHI_BLIND_INDEX_KEY = env.str("PHI_BLIND_INDEX_KEY", default="")
+_missing = [
+    name
+    for name, value in (
+        ("PHI_ENCRYPTION_KEY", PHI_ENCRYPTION_KEY),
+        ("PHI_BLIND_INDEX_KEY", PHI_BLIND_INDEX_KEY),
+    )
+    if not value
+]
+if _missing and not DEBUG and not TESTING:
+    raise ImproperlyConfigured(f"{' and '.join(_missing)} must be set when DEBUG is off.")
+if PHI_ENCRYPTION_KEY:
+    PHI_ENCRYPTION_KEY = _phi_key("PHI_ENCRYPTION_KEY", PHI_ENCRYPTION_KEY)
+PHI_ENCRYPTION_OLD_KEYS = [
+    _phi_key("PHI_ENCRYPTION_OLD_KEYS", key) for key in PHI_ENCRYPTION_OLD_KEYS if key.strip()
+]
+if PHI_BLIND_INDEX_KEY:
+    PHI_BLIND_INDEX_KEY = _phi_key("PHI_BLIND_INDEX_KEY", PHI_BLIND_INDEX_KEY)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -180,16 +220,6 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
-
-# --- PHI encryption -------------------------------------------------------------------
-# Keys are base64 32-byte AES-256 keys, independent of SECRET_KEY. Old keys stay readable.
-PHI_ENCRYPTION_KEY = env.str("PHI_ENCRYPTION_KEY", default="")
-PHI_ENCRYPTION_OLD_KEYS = env.list("PHI_ENCRYPTION_OLD_KEYS", default=[])
-PHI_BLIND_INDEX_KEY = env.str("PHI_BLIND_INDEX_KEY", default="")
-if not DEBUG and not TESTING and not (PHI_ENCRYPTION_KEY and PHI_BLIND_INDEX_KEY):
-    raise ImproperlyConfigured(
-        "PHI_ENCRYPTION_KEY and PHI_BLIND_INDEX_KEY must be set when DEBUG is off."
-    )
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

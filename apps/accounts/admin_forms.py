@@ -11,8 +11,9 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User, UserManager, cnic_blind_index, format_cnic, normalize_cnic
+from apps.core.text import ascii_digits
 
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+E164 = re.compile(r"^\+[1-9]\d{7,14}$", re.ASCII)
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 
 
@@ -59,7 +60,7 @@ class UserChangeForm(DjangoUserChangeForm):
         return _clean_unique_email(self)
 
     def clean_phone(self) -> str | None:
-        phone = _PHONE_SEPARATORS.sub("", self.cleaned_data.get("phone") or "")
+        phone = _PHONE_SEPARATORS.sub("", ascii_digits(self.cleaned_data.get("phone") or ""))
         if not phone:
             return None
         if not E164.match(phone):
@@ -90,7 +91,7 @@ class UserChangeForm(DjangoUserChangeForm):
         return format_cnic(digits)
 
     def clean_pmdc_license_number(self) -> str | None:
-        number = (self.cleaned_data.get("pmdc_license_number") or "").strip().upper()
+        number = ascii_digits(self.cleaned_data.get("pmdc_license_number") or "").strip().upper()
         if not number:
             return None
         taken = User.all_objects.filter(pmdc_license_number__iexact=number)

@@ -19,9 +19,13 @@ class RevocableJWTAuthentication(JWTAuthentication):
         user = super().get_user(validated_token)
         if not isinstance(user, User):
             raise AuthenticationFailed(str(_("User not found.")), code="user_not_found")
-        issued_at = validated_token.get("iat")
-        if user.tokens_revoked_at is not None and issued_at is not None:
-            issued = datetime.fromtimestamp(int(issued_at), tz=UTC)
-            if issued <= user.tokens_revoked_at:
-                raise AuthenticationFailed(str(_("This token has been revoked.")), code="revoked")
+        if token_revoked(user, validated_token.get("iat")):
+            raise AuthenticationFailed(str(_("This token has been revoked.")), code="revoked")
         return user
+
+
+def token_revoked(user: User, issued_at: Any) -> bool:
+    if user.tokens_revoked_at is None or issued_at is None:
+        return False
+    return datetime.fromtimestamp(int(issued_at), tz=UTC) <= user.tokens_revoked_at
+

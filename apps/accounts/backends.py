@@ -7,7 +7,9 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
+from apps.accounts import services
 from apps.accounts.models import User
+from apps.audit.services import client_ip
 
 
 class EmailBackend(ModelBackend):
@@ -21,6 +23,18 @@ class EmailBackend(ModelBackend):
         email = username or kwargs.get("email")
         if not email or not password:
             return None
+        # One lockout for every way in: the login page, the API token endpoint, Django admin.
+        ip = client_ip(request)
+        if services.login_is_locked(email=email, ip=ip):
+            return None
+        user = self._check(email, password)
+        if user is None:
+            services.login_failure_record(email=email, ip=ip)
+        else:
+            services.login_failures_clear(email=email, ip=ip)
+        return user
+
+    def _check(self, email: str, password: str) -> User | None:
         try:
             user = User.objects.get_by_natural_key(email)
         except User.DoesNotExist:

@@ -30,7 +30,12 @@ from apps.accounts.models import (
     format_cnic,
     normalize_cnic,
 )
-from apps.appointments.models import Appointment, AppointmentStatus, ConsultationType
+from apps.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    ConsultationType,
+    DoctorAvailability,
+)
 from apps.facilities.models import DoctorFacility, Facility, FacilityType
 
 logger = logging.getLogger(__name__)
@@ -333,6 +338,56 @@ def _ensure_practice_links(
         report.created["doctor_facilities"] += len(missing)
 
 
+# --- working hours --------------------------------------------------------------------
+
+# Weekly hours of every demo doctor, on their own wall clock: in person 09:00-17:00 Monday to
+# Saturday (within every demo facility's opening hours), video and phone in the evening and
+# on Sunday morning. A doctor at two facilities alternates days between them.
+IN_PERSON_HOURS = (datetime.time(9), datetime.time(17))
+REMOTE_HOURS: tuple[tuple[tuple[int, ...], datetime.time, datetime.time], ...] = (
+    ((0, 1, 2, 3, 4, 5), datetime.time(18), datetime.time(20)),
+    ((6,), datetime.time(10), datetime.time(13)),
+)
+
+
+def _ensure_working_hours(doctors: Sequence[User], report: SeedReport) -> None:
+    """Give each demo doctor who has no weekly hours the demo pattern.
+
+    A doctor who already has hours keeps them, edited or not, so a rerun changes nothing.
+    """
+    with_hours = set(
+        DoctorAvailability.objects.filter(doctor__in=doctors)
+        .values_list("doctor_id", flat=True).distinct()
+    )
+    places: dict[int, list[int]] = {}
+    for doctor_id, facility_id in (
+        DoctorFacility.objects.filter(doctor__in=doctors).order_by("facility_id")
+        .values_list("doctor_id", "facility_id")
+    ):
+        places.setdefault(doctor_id, []).append(facility_id)
+    rows: list[DoctorAvailability] = []
+    for doctor in doctors:
+        if doctor.pk in with_hours:
+            continue
+        facility_ids = places.get(doctor.pk, [])
+        for weekday in range(6):
+            if facility_ids:
+                rows.append(DoctorAvailability(
+                    doctor=doctor, facility_id=facility_ids[weekday % len(facility_ids)],
+                    weekday=weekday, start_time=IN_PERSON_HOURS[0], end_time=IN_PERSON_HOURS[1],
+                    time_zone=doctor.time_zone,
+                ))
+        for weekdays, start, end in REMOTE_HOURS:
+            rows += [
+                DoctorAvailability(doctor=doctor, facility=None, weekday=weekday,
+                                   start_time=start, end_time=end, time_zone=doctor.time_zone)
+                for weekday in weekdays
+            ]
+    if rows:
+        DoctorAvailability.objects.bulk_create(rows)
+        report.created["doctor_availability"] += len(rows)
+
+
 # --- appointments ---------------------------------------------------------------------
 
 
@@ -424,6 +479,7 @@ def demo_seed(*, password: str) -> SeedReport:
         doctors = [users[doctor_email(number)] for number in range(1, len(DOCTORS) + 1)]
         doctors.append(users[UNVERIFIED_DOCTOR_EMAIL])
         _ensure_practice_links(doctors, facilities, report)
+        _ensure_working_hours(doctors, report)
         doctor1_facility = facilities[0]
         _ensure_appointments(users[patient_email(1)], doctors[0], doctor1_facility, report)
     logger.info(

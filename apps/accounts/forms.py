@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import BloodType, Gender, User, format_cnic, normalize_cnic
 from apps.accounts.services import SPECIALTIES
+from apps.core.text import ascii_digits, has_bidi_controls, has_visible_text
 
 NAME_MAX_LENGTH = 255
 EMAIL_MAX_LENGTH = 255
@@ -23,9 +24,10 @@ OLDEST_AGE_YEARS = 130
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 # Pakistani numbers in E.164: +92 and a 9- or 10-digit national number (mobiles 3XX…).
-_PK_E164 = re.compile(r"^\+92[1-9]\d{8,9}$")
-_CNIC_FORMAT = re.compile(r"^(\d{5}-\d{7}-\d|\d{13})$")
-_PMDC_FORMAT = re.compile(r"^(\d{3,7})\s*-?\s*([A-Z])$")
+# re.ASCII: `\d` must mean 0-9 only; other scripts' digits are folded first (ascii_digits).
+_PK_E164 = re.compile(r"^\+92[1-9]\d{8,9}$", re.ASCII)
+_CNIC_FORMAT = re.compile(r"^(\d{5}-\d{7}-\d|\d{13})$", re.ASCII)
+_PMDC_FORMAT = re.compile(r"^(\d{3,7})\s*-?\s*([A-Z])$", re.ASCII)
 
 TIME_ZONE_CHOICES = [
     (name, name.replace("_", " "))
@@ -36,7 +38,7 @@ TIME_ZONE_CHOICES = [
 
 def normalize_phone(value: str) -> str:
     """Return the number in E.164 (+92…); accepts 03001234567, 0092… and spaced forms."""
-    compact = _PHONE_SEPARATORS.sub("", value)
+    compact = _PHONE_SEPARATORS.sub("", ascii_digits(value))
     if compact.startswith("0092"):
         compact = "+" + compact[2:]
     elif compact.startswith("92") and len(compact) in (11, 12):
@@ -52,7 +54,7 @@ def normalize_phone(value: str) -> str:
 
 
 def normalize_pmdc(value: str) -> str:
-    match = _PMDC_FORMAT.match(value.strip().upper())
+    match = _PMDC_FORMAT.match(ascii_digits(value).strip().upper())
     if not match:
         raise ValidationError(
             _("Enter the PMDC registration number as it appears on your certificate, "
@@ -63,7 +65,7 @@ def normalize_pmdc(value: str) -> str:
 
 
 def clean_cnic_value(value: str) -> str:
-    value = value.strip()
+    value = ascii_digits(value).strip()
     if not _CNIC_FORMAT.match(value):
         raise ValidationError(
             _("Enter the CNIC as 12345-1234567-1 or as 13 digits."), code="invalid_cnic"
@@ -77,6 +79,15 @@ def check_date_of_birth(value: datetime.date) -> None:
         raise ValidationError(_("The date of birth cannot be in the future."), code="future")
     if value.year < today.year - OLDEST_AGE_YEARS:
         raise ValidationError(_("Please check the date of birth."), code="too_old")
+
+
+def validate_person_name(value: str) -> None:
+    if not has_visible_text(value) or has_bidi_controls(value):
+        raise ValidationError(_("Enter a name made of letters."), code="invalid_name")
+
+
+class NameField(forms.CharField):
+    default_validators = [validate_person_name]
 
 
 class AccountForm(forms.Form):
@@ -102,7 +113,7 @@ class LoginForm(AccountForm):
 
 
 class _RegistrationForm(AccountForm):
-    name = forms.CharField(
+    name = NameField(
         label=_("Full name"),
         max_length=NAME_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
@@ -202,7 +213,7 @@ class DoctorRegistrationForm(_RegistrationForm):
 
 
 class ProfileForm(AccountForm):
-    name = forms.CharField(
+    name = NameField(
         label=_("Full name"),
         max_length=NAME_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),

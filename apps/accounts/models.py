@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core import crypto
 from apps.core.fields import EncryptedTextField
 from apps.core.models import TimestampedModel, choices_check
+from apps.core.text import ascii_digits
 
 
 class Role(models.TextChoices):
@@ -53,12 +54,12 @@ class OrgType(models.TextChoices):
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.PLATFORM_OWNER})
 
 CNIC_DIGITS = 13
-_NON_DIGITS = re.compile(r"\D")
+_NON_DIGITS = re.compile(r"[^0-9]")
 
 
 def normalize_cnic(value: str) -> str:
-    """`35202-1234567-1` and `3520212345671` are the same CNIC: keep the 13 digits."""
-    digits = _NON_DIGITS.sub("", value)
+    """`35202-1234567-1`, `3520212345671` and the same in Urdu digits are one CNIC."""
+    digits = _NON_DIGITS.sub("", ascii_digits(value))
     if len(digits) != CNIC_DIGITS:
         raise ValueError("A CNIC has 13 digits.")
     return digits

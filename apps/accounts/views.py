@@ -91,12 +91,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("Too many failed attempts. Please wait 15 minutes and "
                                    "try again."))
         else:
+            # The backend counts failures and clears them on success.
             user = authenticate(request, username=email, password=form.cleaned_data["password"])
             if user is None:
-                services.login_failure_record(email=email, ip=ip)
                 form.add_error(None, _("The email or password is not correct."))
             else:
-                services.login_failures_clear(email=email, ip=ip)
                 login(request, user)
                 logger.info("login user=%s", user.pk)
                 return redirect(_safe_next(request, _dashboard_url()))

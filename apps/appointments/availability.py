@@ -4,7 +4,7 @@ A weekly block (DoctorAvailability) is wall-clock hours in its own time zone. Fo
 the block falls on, its start and end are placed on that date's wall clock and turned into
 UTC instants, so 13:00-18:00 in New York is 18:00-23:00 UTC in winter and 17:00-22:00 UTC
 once daylight-saving time starts. Slots step through the block by its slot length from the
-block's start. Exceptions then apply on the same wall clock:
+block's start (an end of 23:59 means midnight). Exceptions then apply on the same wall clock:
 
 - EXTRA_HOURS adds a block on each date of its range (at its facility, or remote);
 - DAY_OFF and LEAVE remove time on each date (the whole day when they carry no times) from
@@ -144,9 +144,13 @@ def wall_clock(day: date, moment: time, zone: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
 
 
+MIDNIGHT_MARKS = (time(23, 59), time.max)
+
+
 def _end_of(day: date, moment: time, zone: zoneinfo.ZoneInfo) -> datetime:
-    # time.max stands for midnight at the end of the day.
-    if moment == time.max:
+    # An end of 23:59 stands for midnight at the end of the day: a time field cannot hold
+    # 24:00, and "until 23:59" never means a last slot that stops a minute short.
+    if moment in MIDNIGHT_MARKS:
         return wall_clock(day + timedelta(days=1), time.min, zone)
     return wall_clock(day, moment, zone)
 
@@ -468,7 +472,10 @@ def _check_within_operating_hours(
 def _check_hours(start_time: time, end_time: time, slot_minutes: int) -> None:
     if end_time <= start_time:
         raise errors.HoursOrder()
-    length = (datetime.combine(date.min, end_time) - datetime.combine(date.min, start_time))
+    closes = datetime.combine(date.min, end_time)
+    if end_time in MIDNIGHT_MARKS:
+        closes = datetime.combine(date.min, time.min) + timedelta(days=1)
+    length = closes - datetime.combine(date.min, start_time)
     if not MIN_SLOT_MINUTES <= slot_minutes <= MAX_SLOT_MINUTES:
         raise errors.SlotLength()
     if timedelta(minutes=slot_minutes) > length:
@@ -526,13 +533,14 @@ def weekly_hours_add(
                         and start_time < block.end_time:
                     raise errors.HoursOverlap(_overlap_message(block))
         zone = zone_named(locked.time_zone).key
-        created = DoctorAvailability.objects.bulk_create([
-            DoctorAvailability(
+        # One by one rather than bulk_create, so each row gets its history record.
+        created = [
+            DoctorAvailability.objects.create(
                 doctor=locked, facility=facility, weekday=day, start_time=start_time,
                 end_time=end_time, slot_minutes=slot_minutes, time_zone=zone,
             )
             for day in days
-        ])
+        ]
     logger.info(
         "weekly hours added doctor=%s facility=%s days=%s", locked.pk,
         facility.pk if facility else None, len(created),

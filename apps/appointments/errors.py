@@ -191,3 +191,8 @@ class WaitlistSlotsFree(WaitlistError):
 class WaitlistDuplicate(WaitlistError):
     default_message = _("You are already on the waitlist for this doctor on that day.")
     field = "day"
+
+
+class WaitlistNoHours(WaitlistError):
+    default_message = _("This doctor has no working hours left on that day; choose another day.")
+    field = "day"

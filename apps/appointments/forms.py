@@ -52,7 +52,8 @@ class BookingForm(VisitKindForm):
 
     slot = forms.CharField(
         label=_("Time"), max_length=40,
-        error_messages={"required": _("Choose one of the free times listed.")},
+        error_messages={"required": _("Choose one of the free times listed."),
+                        "max_length": _("Choose one of the free times listed.")},
     )
     chief_complaint = forms.CharField(
         label=_("Reason for the visit"), max_length=2000, required=False,

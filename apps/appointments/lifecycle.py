@@ -20,7 +20,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role, User
-from apps.appointments import errors, services
+from apps.appointments import availability, errors, services
 from apps.appointments.models import (
     DOCTOR_OVERLAP_CONSTRAINT,
     Appointment,
@@ -162,8 +162,9 @@ def appointment_cancel(
             _notify_parties(appointment, event=NotificationEvent.APPOINTMENT_CANCELLED)
             waitlist_offer_freed_slot(
                 doctor=appointment.doctor, start=appointment.scheduled_at,
-                facility_id=appointment.facility_id, skip_patient_id=appointment.patient_id,
-                now=now,
+                facility_id=appointment.facility_id,
+                consultation_type=appointment.consultation_type,
+                skip_patient_id=appointment.patient_id, now=now,
             )
     except errors.AppointmentChangeError as exc:
         logger.info("cancel refused reason=%s appointment=%s actor=%s",
@@ -262,6 +263,7 @@ def appointment_reschedule(
             _notify_parties(appointment, event=NotificationEvent.APPOINTMENT_RESCHEDULED)
             waitlist_offer_freed_slot(
                 doctor=appointment.doctor, start=old_start, facility_id=old_facility_id,
+                consultation_type=appointment.consultation_type,
                 skip_patient_id=appointment.patient_id, now=now,
             )
     except errors.BookingError as exc:
@@ -339,9 +341,18 @@ def _notify_parties(appointment: Appointment, *, event: NotificationEvent) -> No
 # --- Waitlist ---------------------------------------------------------------------------
 
 
-def booking_link(*, doctor_id: int, start: datetime, facility_id: int | None = None) -> str:
-    """The booking page with this slot chosen: ?slot=<UTC, ISO 8601 with Z>[&facility=<id>]."""
-    query = {"slot": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+def booking_link(
+    *, doctor_id: int, start: datetime, consultation_type: str | None = None,
+    facility_id: int | None = None,
+) -> str:
+    """The booking page with this slot chosen.
+
+    `?slot=` carries the start as the booking form posts it (Slot.key: ISO 8601 in UTC),
+    with the kind of visit and the place the freed appointment had.
+    """
+    query = {"slot": start.astimezone(UTC).isoformat()}
+    if consultation_type:
+        query["consultation_type"] = consultation_type
     if facility_id is not None:
         query["facility"] = str(facility_id)
     return f"{reverse('appointments:book', args=[doctor_id])}?{urlencode(query)}"
@@ -352,6 +363,7 @@ def waitlist_offer_freed_slot(
     doctor: User,
     start: datetime,
     facility_id: int | None = None,
+    consultation_type: str | None = None,
     skip_patient_id: int | None = None,
     now: datetime | None = None,
 ) -> int:
@@ -392,7 +404,8 @@ def waitlist_offer_freed_slot(
         pk__in=[entry.pk for entry in entries if entry.patient_id in booked]
     ).update(status=WaitlistStatus.BOOKED)
 
-    url = booking_link(doctor_id=doctor.pk, start=start, facility_id=facility_id)
+    url = booking_link(doctor_id=doctor.pk, start=start, facility_id=facility_id,
+                       consultation_type=consultation_type)
     for entry in waiting:
         notification_create(
             user=entry.patient, event=NotificationEvent.WAITLIST_SLOT_FREE,
@@ -414,7 +427,8 @@ def waitlist_join(
 ) -> WaitlistEntry:
     """Put the patient on the doctor's waitlist for `day` (a date on the doctor's calendar).
 
-    Only for a day with no free time left: with a free slot the patient should book it.
+    Only for a day the doctor works with no free time left: with a free slot the patient
+    should book it, and on a day without hours nothing can free up.
     """
     now = now or timezone.now()
     try:
@@ -432,8 +446,7 @@ def waitlist_join(
             patient_id=patient.pk, doctor_id=doctor.pk, day=day, status__in=WAITLIST_ACTIVE
         ).exists():
             raise errors.WaitlistDuplicate()
-        if has_free_slots(doctor=doctor, day=day, now=now):
-            raise errors.WaitlistSlotsFree()
+        _check_day_is_full(doctor=doctor, day=day, now=now)
         entry = _insert_entry(patient=patient, doctor=doctor, day=day)
     except errors.BookingError as exc:
         logger.info("waitlist join refused reason=%s patient=%s doctor=%s",
@@ -458,17 +471,16 @@ def _insert_entry(*, patient: User, doctor: User, day: date) -> WaitlistEntry:
         raise
 
 
-def has_free_slots(*, doctor: User, day: date, now: datetime | None = None) -> bool:
-    """Whether the doctor has any bookable time left on `day` (their calendar), after `now`."""
-    # Imported here: availability builds on this app's services and selectors in turn.
-    from apps.appointments import availability
-
-    now = now or timezone.now()
+def _check_day_is_full(*, doctor: User, day: date, now: datetime) -> None:
+    """Refuse a day the doctor does not work (nothing could free up) or still has room on."""
     day_start, day_end = zone_day_bounds(day, user_zone(doctor))
-    if day_end <= now:
-        return False
-    slots = availability.free_slots(doctor=doctor, start=max(day_start, now), end=day_end)
-    return any(slot.start >= now for slot in slots)
+    overview = availability.slot_overview(
+        doctor=doctor, start=max(day_start, now), end=day_end, now=now
+    )
+    if not overview.offered:
+        raise errors.WaitlistNoHours()
+    if overview.free:
+        raise errors.WaitlistSlotsFree()
 
 
 def waitlist_leave(*, patient: User, entry_id: int) -> WaitlistEntry:

@@ -92,11 +92,13 @@ def reminders_send_due(
     sent = superseded = batches = 0
     while batches < MAX_BATCHES:
         batch_sent, batch_superseded, locked = _send_batch(now=now, batch_size=batch_size)
+        # Not `locked < batch_size`: rows held by an overlapping run shrink a batch without
+        # meaning the work is done. Every row locked here is claimed, so this ends.
+        if locked == 0:
+            break
         batches += 1
         sent += batch_sent
         superseded += batch_superseded
-        if locked < batch_size:
-            break
     logger.info(
         "reminders run sent=%s superseded=%s batches=%s duration_ms=%d",
         sent, superseded, batches, (time.monotonic() - started) * 1000,

@@ -61,6 +61,7 @@ def appointment_book(
                 chief_complaint=chief_complaint, duration_minutes=duration,
             )
             _notify_booked(appointment, patient=patient, doctor=doctor)
+            _close_waitlist(patient=patient, doctor=doctor, scheduled_at=scheduled_at)
     except errors.BookingError as exc:
         logger.info(
             "booking refused reason=%s patient=%s doctor=%s",
@@ -250,7 +251,7 @@ def _is_doctor_overlap(exc: IntegrityError) -> bool:
 def _when(moment: datetime, user: User) -> str:
     zone = availability.zone_named(user.time_zone)
     local = timezone.localtime(moment, zone)
-    return f"{date_format(local, 'DATETIME_FORMAT')} ({zone.key})"
+    return f"{date_format(local, 'l j F Y, H:i')} ({zone.key})"
 
 
 def _notify_booked(appointment: Appointment, *, patient: User, doctor: User) -> None:
@@ -260,7 +261,7 @@ def _notify_booked(appointment: Appointment, *, patient: User, doctor: User) -> 
     notification_create(
         user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
         title=_("Appointment booked"),
-        message=_("Your %(kind)s with %(doctor)s is booked for %(when)s.") % {
+        message=_("Your appointment with %(doctor)s on %(when)s is booked (%(kind)s).") % {
             "kind": kind, "doctor": doctor.name, "when": _when(appointment.scheduled_at, patient),
         },
         action_url=url,
@@ -269,8 +270,15 @@ def _notify_booked(appointment: Appointment, *, patient: User, doctor: User) -> 
     notification_create(
         user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
         title=_("New appointment"),
-        message=_("A patient booked a %(kind)s with you for %(when)s.") % {
+        message=_("A patient booked an appointment with you on %(when)s (%(kind)s).") % {
             "kind": kind, "when": _when(appointment.scheduled_at, doctor),
         },
         action_url=url,
     )
+
+
+def _close_waitlist(*, patient: User, doctor: User, scheduled_at: datetime) -> None:
+    # Imported here: lifecycle builds on this module (check_bookable).
+    from apps.appointments import lifecycle
+
+    lifecycle.waitlist_mark_booked(patient=patient, doctor=doctor, scheduled_at=scheduled_at)

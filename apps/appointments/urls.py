@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.appointments import views, views_lifecycle
+from apps.appointments import views, views_availability, views_lifecycle
 
 app_name = "appointments"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("waitlist/<int:entry_id>/leave/", views_lifecycle.waitlist_leave,
          name="waitlist_leave"),
     path("book/<int:doctor_id>/", views.book, name="book"),
+    # The doctor's working hours and exceptions (slots helper's pages).
+    *views_availability.urlpatterns,
 ]

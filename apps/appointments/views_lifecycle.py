@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.models import Role, User
-from apps.appointments import errors, ics, lifecycle, selectors
+from apps.appointments import availability, errors, ics, lifecycle, selectors
 from apps.appointments.forms_lifecycle import CancelForm, DayForm, SlotChoiceForm, WaitlistJoinForm
 from apps.appointments.models import Appointment, ConsultationType, WaitlistEntry
 from apps.appointments.permissions import can_see_chief_complaint
@@ -93,7 +94,7 @@ def no_show(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 
 def _record_outcome(
-    request: HttpRequest, appointment_id: int, service: Any, done: str
+    request: HttpRequest, appointment_id: int, service: Callable[..., Appointment], done: str
 ) -> HttpResponse:
     appointment = _appointment_or_404(request, appointment_id)
     try:
@@ -110,10 +111,10 @@ def _record_outcome(
 # --- Reschedule -------------------------------------------------------------------------
 
 
-def _free_slots(appointment: Appointment, day: date, zone: zoneinfo.ZoneInfo) -> list[Any]:
+def _free_slots(
+    appointment: Appointment, day: date, zone: zoneinfo.ZoneInfo
+) -> list[availability.Slot]:
     """Free slots on `day` (the viewer's calendar) that suit this appointment's kind."""
-    from apps.appointments import availability  # builds on this app's services
-
     start, end = selectors.zone_day_bounds(day, zone)
     now = timezone.now()
     if end <= now:

@@ -8,8 +8,51 @@ from django.core import checks
 from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models import lookups
+from django.db.models.query_utils import DeferredAttribute
 
 from apps.core import crypto
+
+
+class Sealed:
+    """A ciphertext read from the database and not decrypted yet.
+
+    Rows are decrypted column by column when the attribute is first read, so a page that
+    joins a patient only for their name never decrypts (or trips over) their allergies.
+    """
+
+    __slots__ = ("stored",)
+
+    def __init__(self, stored: str) -> None:
+        self.stored = stored
+
+    def __repr__(self) -> str:
+        return "<Sealed PHI>"
+
+    def __str__(self) -> str:
+        # Reached through .values()/.values_list(), which bypass the model attribute.
+        return crypto.decrypt(self.stored)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sealed) and other.stored == self.stored
+
+    def __hash__(self) -> int:
+        return hash(self.stored)
+
+
+class EncryptedAttribute(DeferredAttribute):
+    """Decrypts on first access and keeps the plaintext on the instance afterwards."""
+
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
+        if instance is None:
+            return self
+        value = super().__get__(instance, cls)
+        if isinstance(value, Sealed):
+            value = self.field.unseal(value)  # type: ignore[attr-defined]
+            instance.__dict__[self.field.attname] = value
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
 
 
 class EncryptedExact(lookups.Exact):
@@ -37,6 +80,7 @@ class EncryptedTextField(models.TextField):
     """
 
     description = "Text encrypted with AES-256-GCM"
+    descriptor_class = EncryptedAttribute
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         errors = super().check(**kwargs)
@@ -65,18 +109,32 @@ class EncryptedTextField(models.TextField):
     def get_transform(self, lookup_name: str) -> Any:
         return None
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
-        if value is None:
-            return None
+    def from_db_value(
+        self, value: str | None, expression: Any, connection: Any
+    ) -> Sealed | None:
+        return None if value is None else Sealed(value)
+
+    def unseal(self, sealed: Sealed) -> str:
         try:
-            return crypto.decrypt(value)
+            return crypto.decrypt(sealed.stored)
         except crypto.DecryptionError as exc:
             # Name the column (never the value) so an operator can find the damaged row.
             meta = getattr(getattr(self, "model", None), "_meta", None)
             where = f"{meta.db_table}.{self.column}" if meta else str(self.column)
             raise crypto.DecryptionError(f"{where}: {exc}") from exc
 
+    def pre_save(self, model_instance: Any, add: bool) -> Any:
+        # Saving a row must not decrypt what nobody read: an untouched value goes back as is.
+        if self.attname in model_instance.__dict__:
+            return model_instance.__dict__[self.attname]
+        return super().pre_save(model_instance, add)
+
+    def to_python(self, value: Any) -> Any:
+        return self.unseal(value) if isinstance(value, Sealed) else super().to_python(value)
+
     def get_prep_value(self, value: Any) -> str | None:
+        if isinstance(value, Sealed):
+            return value.stored
         value = super().get_prep_value(value)
         if value is None:
             return None

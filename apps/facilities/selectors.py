@@ -1,4 +1,4 @@
-"""Reads for the public doctor directory and for organizations' facilities."""
+"""Reads for the public directory (doctors, facilities near a point) and organizations."""
 
 from __future__ import annotations
 
@@ -7,20 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import (
-    Count,
-    Exists,
-    Expression,
-    ExpressionWrapper,
-    FloatField,
-    Func,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Value,
-)
-from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -113,7 +100,7 @@ NEAREST_MAX_LIMIT = 100
 NEAREST_ON_PAGE = 50  # the directory's "near me" lists this many, PAGE_SIZE a page
 # The first box is small so a dense city answers from a few hundred index entries; each
 # miss widens it by the density the miss revealed, so a sparse area needs only a few more.
-_FIRST_RADIUS_KM = 10.0
+_FIRST_RADIUS_KM = 2.0
 _MAX_ROUNDS = 8
 _DEGREE = Decimal("0.00000001")  # the columns' scale: numeric(.., 8)
 _MARGIN_DEGREES = 1e-6  # about 0.1 m; keeps float rounding from shaving the box
@@ -136,14 +123,16 @@ class BoundingBox:
     lat_max: Decimal
     lon_ranges: tuple[tuple[Decimal, Decimal], ...]
 
-    def as_q(self) -> Q:
-        box = Q(latitude__gte=self.lat_min, latitude__lte=self.lat_max)
-        if not self.lon_ranges:
-            return box & Q(longitude__isnull=False)
-        lon = Q()
-        for low, high in self.lon_ranges:
-            lon |= Q(longitude__gte=low, longitude__lte=high)
-        return box & lon
+    def as_sql(self) -> tuple[str, dict[str, Decimal]]:
+        """A WHERE fragment idx_facilities_location can scan: plain columns, numeric bounds."""
+        params = {"lat_min": self.lat_min, "lat_max": self.lat_max}
+        ranges = []
+        for n, (low, high) in enumerate(self.lon_ranges):
+            params[f"lon_min_{n}"], params[f"lon_max_{n}"] = low, high
+            ranges.append(f"(longitude >= %(lon_min_{n})s AND longitude <= %(lon_max_{n})s)")
+        longitude = " OR ".join(ranges) or "longitude IS NOT NULL"
+        sql = f"latitude >= %(lat_min)s AND latitude <= %(lat_max)s AND ({longitude})"
+        return sql, params
 
 
 def _down(degrees: float) -> Decimal:
@@ -158,8 +147,8 @@ def bounding_box(*, latitude: float, longitude: float, radius_km: float) -> Boun
     """The latitude/longitude box around a circle, or None when the circle is the globe.
 
     A circle that reaches a pole spans every longitude. Otherwise the longitude half-width
-    is asin(sin(d) / cos(lat)) for the angular radius d, which is wider than d / cos(lat)
-    near the poles, and a box crossing the antimeridian splits into two ranges.
+    is asin(sin(d) / cos(lat)) for the angular radius d (the tangent meridians; d / cos(lat)
+    would be too narrow for wide circles), and a box crossing the antimeridian splits in two.
     """
     angular = radius_km / EARTH_RADIUS_KM
     if angular >= math.pi:
@@ -187,28 +176,42 @@ def bounding_box(*, latitude: float, longitude: float, radius_km: float) -> Boun
     return BoundingBox(lat_min=south, lat_max=north, lon_ranges=ranges)
 
 
-def great_circle_km(*, latitude: float, longitude: float) -> Expression:
-    """Haversine distance in km from the point to each row's (latitude, longitude), in SQL."""
+# Haversine in SQL. The columns are cast to float for the trigonometry only; the box above
+# compares them uncast, which is what keeps the index usable. least() guards asin against
+# rounding just above 1 for antipodal points.
+_DISTANCE_SQL = """
+    (%(diameter)s * asin(sqrt(least(1.0,
+        power(sin((radians(latitude::float8) - %(lat)s) / 2), 2)
+        + %(cos_lat)s * cos(radians(latitude::float8))
+          * power(sin((radians(longitude::float8) - %(lon)s) / 2), 2)))))
+"""
+_NEAREST_SQL = """
+    SELECT facilities.*, {distance} AS distance_km
+    FROM facilities
+    WHERE {box} {city} AND {distance} <= %(radius)s
+    ORDER BY distance_km, id
+    LIMIT %(limit)s
+"""
 
-    def column(name: str) -> Func:
-        return Radians(Cast(name, FloatField()))
 
-    def constant(value: float) -> Value:
-        return Value(value, output_field=FloatField())
-
-    lat = math.radians(latitude)
-    half_dlat = Sin((column("latitude") - constant(lat)) / constant(2.0))
-    half_dlon = Sin((column("longitude") - constant(math.radians(longitude))) / constant(2.0))
-    haversine = (
-        Power(half_dlat, 2)
-        + constant(math.cos(lat)) * Cos(column("latitude")) * Power(half_dlon, 2)
+def _nearest_round(
+    *, lat: float, lon: float, radius: float, limit: int, city: str
+) -> list[Facility]:
+    """One round: the facilities inside the circle, nearest first, at most `limit`."""
+    box = bounding_box(latitude=lat, longitude=lon, radius_km=radius)
+    box_sql, params = box.as_sql() if box else ("latitude IS NOT NULL AND longitude IS NOT "
+                                                "NULL", {})
+    sql = _NEAREST_SQL.format(
+        distance=_DISTANCE_SQL, box=box_sql,
+        city="AND UPPER(city) = UPPER(%(city)s)" if city else "",
     )
-    # Rounding can push the haversine a hair above 1 for antipodal points; asin would fail.
-    distance = (
-        constant(2 * EARTH_RADIUS_KM)
-        * ASin(Sqrt(Least(haversine, constant(1.0), output_field=FloatField())))
-    )
-    return ExpressionWrapper(distance, output_field=FloatField())
+    arguments: dict[str, object] = {
+        **params, "diameter": 2 * EARTH_RADIUS_KM, "lat": math.radians(lat),
+        "lon": math.radians(lon), "cos_lat": math.cos(math.radians(lat)), "radius": radius,
+        "limit": limit, "city": city,
+    }
+    # Only constant fragments are formatted in; every value travels as a parameter.
+    return list(Facility.objects.raw(sql, arguments))
 
 
 def _coordinate(value: float | Decimal, *, field: str, bound: float, message: str) -> float:
@@ -243,7 +246,7 @@ def facilities_nearest(
                       message=_("Latitude must be between -90 and 90."))
     lon = _coordinate(longitude, field="longitude", bound=180.0,
                       message=_("Longitude must be between -180 and 180."))
-    if isinstance(limit, bool) or not 1 <= limit <= NEAREST_MAX_LIMIT:
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= NEAREST_MAX_LIMIT:
         raise InvalidGeoQuery(
             "limit", _("Ask for between 1 and %(max)d facilities.") % {"max": NEAREST_MAX_LIMIT}
         )
@@ -252,23 +255,12 @@ def facilities_nearest(
 
     ceiling = HALF_CIRCUMFERENCE_KM if radius_km is None else min(radius_km,
                                                                   HALF_CIRCUMFERENCE_KM)
-    facilities = Facility.objects.all()
-    if city and city.strip():
-        facilities = facilities.filter(city__iexact=city.strip())
-    distance = great_circle_km(latitude=lat, longitude=lon)
+    city = (city or "").strip()
 
     radius = min(_FIRST_RADIUS_KM, ceiling)
     rounds, previous = 1, 0
     while True:
-        box = bounding_box(latitude=lat, longitude=lon, radius_km=radius)
-        candidates = facilities.filter(box.as_q()) if box else facilities.filter(
-            latitude__isnull=False, longitude__isnull=False
-        )
-        found: list[Facility] = list(
-            candidates.annotate(distance_km=distance)
-            .filter(distance_km__lte=radius)
-            .order_by("distance_km", "pk")[:limit]
-        )
+        found = _nearest_round(lat=lat, lon=lon, radius=radius, limit=limit, city=city)
         if len(found) >= limit or radius >= ceiling:
             return found
         rounds += 1
@@ -295,7 +287,7 @@ def _growth(*, found: int, previous: int, limit: int) -> float:
 
 
 def facility_search(*, actor: Actor, city: str = "", page: str | int | None = 1) -> Page[Facility]:
-    """Facilities by city (case-insensitive, exact), by name; every facility without a city."""
+    """Facilities in a city (case-insensitive), or all of them when no city is given."""
     facilities = Facility.objects.all()
     city = city.strip()
     if city:
@@ -343,6 +335,7 @@ def facility_cities() -> list[str]:
     return list(Facility.objects.order_by("city").values_list("city", flat=True).distinct())
 
 
+_EN_DASH = "\u2013"
 _WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -361,6 +354,6 @@ def facility_opening_hours(*, facility: Facility) -> list[tuple[str, str | None]
         value = by_day.get(day)
         if isinstance(value, list):
             value = ", ".join(str(part) for part in value if part)
-        text = str(value).strip().replace("-", "–") if value else None
+        text = str(value).strip().replace("-", _EN_DASH) if value else None
         week.append((str(Weekday(number).label), text or None))
     return week

@@ -17,7 +17,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from apps.accounts import demo
 from apps.accounts.models import Role, User
-from apps.appointments.models import Appointment, AppointmentStatus
+from apps.appointments import availability
+from apps.appointments.models import Appointment, AppointmentStatus, DoctorAvailability
 from apps.facilities.models import DoctorFacility, Facility
 from tests import factories
 
@@ -40,6 +41,8 @@ def snapshot() -> dict[str, Any]:
         "facilities": sorted(Facility.objects.values_list("id", "name", "city")),
         "links": sorted(DoctorFacility.objects.values_list("doctor_id", "facility_id")),
         "appointments": sorted(Appointment.objects.values_list("id", "scheduled_at")),
+        "hours": sorted(DoctorAvailability.objects.values_list(
+            "id", "doctor_id", "facility_id", "weekday", "start_time", "end_time")),
     }
 
 
@@ -236,3 +239,48 @@ def test_it_refuses_to_run_with_debug_off_outside_tests(settings: SettingsWrappe
         seed()
 
     assert not User.all_objects.filter(email__endswith="@demo.healthlink.pk").exists()
+
+
+def test_every_demo_doctor_works_in_person_and_remotely_within_opening_hours() -> None:
+    seed()
+
+    doctors = User.objects.filter(role=Role.DOCTOR, email__endswith="@demo.healthlink.pk")
+    for doctor in doctors:
+        blocks = list(DoctorAvailability.objects.filter(doctor=doctor).select_related("facility"))
+        practised = set(DoctorFacility.objects.filter(doctor=doctor)
+                        .values_list("facility_id", flat=True))
+        assert {b.facility_id for b in blocks if b.facility_id} == practised
+        assert any(b.facility_id is None for b in blocks)
+        for block in blocks:
+            if block.facility is not None:
+                windows = availability.operating_windows(block.facility, block.weekday)
+                assert any(opens <= block.start_time and block.end_time <= closes
+                           for opens, closes in windows)
+            same_day = [b for b in blocks if b.weekday == block.weekday and b.pk != block.pk]
+            assert all(b.end_time <= block.start_time or block.end_time <= b.start_time
+                       for b in same_day)
+
+
+def test_patients_can_find_free_times_with_doctor1_next_week() -> None:
+    seed()
+    doctor1 = User.objects.get(email="doctor1@demo.healthlink.pk")
+    start = timezone.now() + datetime.timedelta(days=7)
+
+    slots = availability.free_slots(doctor=doctor1, start=start,
+                                    end=start + datetime.timedelta(days=7))
+
+    assert {slot.is_remote for slot in slots} == {True, False}
+    assert len(slots) >= 6 * 16
+
+
+def test_a_rerun_keeps_hours_a_demo_doctor_changed() -> None:
+    seed()
+    doctor1 = User.objects.get(email="doctor1@demo.healthlink.pk")
+    DoctorAvailability.objects.filter(doctor=doctor1).exclude(weekday=0).delete()
+    kept = sorted(DoctorAvailability.objects.filter(doctor=doctor1).values_list("pk", flat=True))
+
+    output = seed()
+
+    assert sorted(DoctorAvailability.objects.filter(doctor=doctor1)
+                  .values_list("pk", flat=True)) == kept
+    assert "Demo data already up to date." in output

@@ -79,6 +79,7 @@ def test_it_hides_an_unverified_doctor_behind_a_404() -> None:
 
 
 def test_it_books_through_the_api(patient: User, doctor: User) -> None:
+    factories.available_all_week(doctor)
     client = _bearer(patient)
 
     response = client.post(
@@ -97,6 +98,7 @@ def test_it_books_through_the_api(patient: User, doctor: User) -> None:
 def test_it_answers_409_with_the_reason_when_the_slot_is_taken(
     patient: User, other_patient: User, doctor: User
 ) -> None:
+    factories.available_all_week(doctor)
     slot = _slot()
     body = {"doctor_id": doctor.pk, "scheduled_at": slot, "consultation_type": "PHONE"}
     assert _bearer(other_patient).post("/api/appointments/", body, format="json").status_code == 201

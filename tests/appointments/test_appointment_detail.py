@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from apps.accounts.models import User
+from apps.appointments.lifecycle import appointment_cancel
 from apps.appointments.models import Appointment, ConsultationType
 from apps.appointments.selectors import appointment_get_for_actor
 from apps.facilities.models import Facility
@@ -156,6 +159,78 @@ def test_the_page_runs_a_bounded_number_of_queries(
     django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     client.force_login(patient)
+    # Session, user, the appointment with its people and place, the header's unread count.
     with django_assert_max_num_queries(4):
         response = client.get(reverse("appointments:detail", args=[appointment.pk]))
     assert response.status_code == 200
+
+
+# --- The actions each role is offered ---------------------------------------------------
+
+
+def action_urls(appointment: Appointment) -> dict[str, str]:
+    return {
+        name: reverse(f"appointments:{name}", args=[appointment.pk])
+        for name in ("cancel", "reschedule", "complete", "no_show")
+    }
+
+
+def offered(html: str, appointment: Appointment) -> set[str]:
+    return {name for name, url in action_urls(appointment).items() if url in html}
+
+
+def test_the_patient_is_offered_cancel_and_reschedule(
+    client: Client, patient: User, appointment: Appointment
+) -> None:
+    html = page_for(client, patient, appointment)
+
+    assert offered(html, appointment) == {"cancel", "reschedule"}
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert reverse("appointments:ics", args=[appointment.pk]) in html
+
+
+def test_the_doctor_is_asked_for_a_reason_and_offered_the_outcome_after_the_start(
+    client: Client, doctor: User, appointment: Appointment
+) -> None:
+    html = page_for(client, doctor, appointment)
+    assert offered(html, appointment) == {"cancel", "reschedule"}
+    assert "The patient will see this reason." in html
+
+    appointment.scheduled_at = timezone.now() - timedelta(minutes=10)
+    appointment.save()
+    html = page_for(client, doctor, appointment)
+    assert offered(html, appointment) == {"cancel", "reschedule", "complete", "no_show"}
+
+
+def test_the_facilitys_staff_may_cancel_and_reschedule(
+    client: Client, facility: Facility, appointment: Appointment
+) -> None:
+    staff = factories.StaffFactory.create(facility=facility)
+
+    assert offered(page_for(client, staff, appointment), appointment) == {
+        "cancel", "reschedule"}
+
+
+def test_a_staff_participant_and_the_organization_are_offered_nothing(
+    client: Client, facility: Facility, appointment: Appointment
+) -> None:
+    participant = factories.StaffFactory.create()
+    appointment.staff = participant
+    appointment.save()
+    assert facility.organization is not None
+
+    for viewer in (participant, facility.organization):
+        assert offered(page_for(client, viewer, appointment), appointment) == set()
+
+
+def test_a_cancelled_appointment_shows_who_cancelled_and_why_and_offers_nothing(
+    client: Client, patient: User, doctor: User, appointment: Appointment
+) -> None:
+    appointment_cancel(actor=doctor, appointment_id=appointment.pk, reason="Doctor on leave")
+
+    html = page_for(client, patient, appointment)
+
+    assert "Cancelled" in html
+    assert "the doctor" in html
+    assert "Doctor on leave" in html
+    assert offered(html, appointment) == set()

@@ -241,11 +241,11 @@ def test_the_cancellation_is_in_the_history_with_who_did_it(clinic: Clinic) -> N
 
     appointment_cancel(actor=clinic.staff, appointment_id=appointment.pk, reason="Closed")
 
-    latest = appointment.history.latest()  # type: ignore[attr-defined]
+    latest = appointment.history.latest()
     assert latest.status == AppointmentStatus.CANCELLED
     assert latest.history_user_id == clinic.staff.pk
     assert latest.history_change_reason == "cancelled"
-    assert appointment.history.count() == 2  # type: ignore[attr-defined]
+    assert appointment.history.count() == 2
 
 
 def test_through_the_view_the_history_user_is_the_signed_in_user(
@@ -256,5 +256,5 @@ def test_through_the_view_the_history_user_is_the_signed_in_user(
 
     post_cancel(client, appointment)
 
-    latest = appointment.history.latest()  # type: ignore[attr-defined]
+    latest = appointment.history.latest()
     assert latest.history_user_id == clinic.patient.pk

@@ -102,10 +102,11 @@ def test_the_uid_is_stable_and_sequence_grows_with_each_reschedule(
 
     uid = next(line for line in before if line.startswith("UID:"))
     assert uid in once and uid in twice
-    assert ("SEQUENCE:0", "SEQUENCE:1", "SEQUENCE:2") == tuple(
+    sequences = tuple(
         next(line for line in lines if line.startswith("SEQUENCE:"))
         for lines in (before, once, twice)
     )
+    assert sequences == ("SEQUENCE:0", "SEQUENCE:1", "SEQUENCE:2")
     start = on_the_hour(50).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     assert f"DTSTART:{start}" in twice
 

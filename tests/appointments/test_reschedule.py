@@ -86,7 +86,7 @@ def test_moving_into_a_taken_time_changes_nothing(clinic: Clinic) -> None:
     appointment.refresh_from_db()
     assert appointment.scheduled_at == old_time
     assert appointment.status == AppointmentStatus.SCHEDULED
-    assert appointment.history.count() == 1  # type: ignore[attr-defined]
+    assert appointment.history.count() == 1
     assert not Notification.objects.filter(
         event=NotificationEvent.APPOINTMENT_RESCHEDULED).exists()
     # The old time is still booked: nobody else can take it.
@@ -114,7 +114,7 @@ def test_a_race_lost_at_the_database_changes_nothing(
 
     appointment.refresh_from_db()
     assert appointment.scheduled_at == old_time
-    assert appointment.history.count() == 1  # type: ignore[attr-defined]
+    assert appointment.history.count() == 1
 
 
 def test_a_move_onto_the_patients_other_appointment_is_refused(clinic: Clinic) -> None:
@@ -204,7 +204,7 @@ def test_both_are_notified_and_the_history_keeps_the_move(clinic: Clinic) -> Non
 
     notes = Notification.objects.filter(event=NotificationEvent.APPOINTMENT_RESCHEDULED)
     assert sorted(n.user_id for n in notes) == sorted([clinic.patient.pk, clinic.doctor.pk])
-    old, new = appointment.history.order_by("history_date")  # type: ignore[attr-defined]
+    old, new = appointment.history.order_by("history_date")
     assert (old.scheduled_at, new.scheduled_at) == (on_the_hour(24), on_the_hour(48))
     assert new.history_user_id == clinic.patient.pk
     assert new.history_change_reason == "rescheduled"
@@ -224,7 +224,8 @@ def test_the_old_time_is_offered_to_that_days_waitlist(clinic: Clinic) -> None:
     note = Notification.objects.get(event=NotificationEvent.WAITLIST_SLOT_FREE)
     assert note.user_id == waiting.pk
     assert note.action_url == lifecycle.booking_link(
-        doctor_id=clinic.doctor.pk, start=old_time, facility_id=clinic.facility.pk)
+        doctor_id=clinic.doctor.pk, start=old_time, facility_id=clinic.facility.pk,
+        consultation_type=ConsultationType.IN_PERSON)
 
 
 # --- The page ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def test_the_doctor_marks_a_started_appointment_completed(
     assert "The appointment is marked completed." in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED
-    latest = appointment.history.latest()  # type: ignore[attr-defined]
+    latest = appointment.history.latest()
     assert (latest.status, latest.history_user_id) == ("COMPLETED", clinic.doctor.pk)
 
 

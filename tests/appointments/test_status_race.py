@@ -75,4 +75,4 @@ def test_a_concurrent_cancel_and_complete_have_exactly_one_winner() -> None:
     assert appointment.status == winners[0].status
     assert appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.COMPLETED)
     # One change after the booking, not two.
-    assert appointment.history.count() == 2  # type: ignore[attr-defined]
+    assert appointment.history.count() == 2

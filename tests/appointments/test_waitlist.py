@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -90,6 +90,13 @@ def test_joining_twice_is_refused_with_a_clear_message(
     assert response.status_code == 200
     assert "already on the waitlist" in response.content.decode()
     assert WaitlistEntry.objects.count() == 1
+
+
+def test_a_day_the_doctor_does_not_work_is_refused(
+    patient: User, doctor: User, day: date
+) -> None:
+    with pytest.raises(errors.WaitlistNoHours):
+        lifecycle.waitlist_join(patient=patient, doctor=doctor, day=day + timedelta(days=1))
 
 
 def test_a_past_day_is_refused(patient: User, doctor: User) -> None:
@@ -255,8 +262,9 @@ def test_the_offer_links_to_the_booking_page_with_the_freed_slot(
     link = urlparse(note.action_url)
     assert link.path == reverse("appointments:book", args=[doctor.pk])
     slot = parse_qs(link.query)["slot"][0]
-    assert datetime.fromisoformat(slot) == at(day, 10, 30)
-    assert slot.endswith("Z")
+    # The same string the booking form posts for that slot (Slot.key).
+    assert slot == at(day, 10, 30).astimezone(UTC).isoformat()
+    assert parse_qs(link.query)["consultation_type"] == [full_day[1].consultation_type]
 
 
 def test_only_that_doctor_and_that_day_are_offered(

@@ -47,8 +47,10 @@ def clinic() -> Facility:
 
 @pytest.fixture
 def cardiologist(clinic: Facility) -> User:
-    return factories.DoctorFactory.create(name="Dr Sana Iqbal", specialty="Cardiologist",
-                                          years_of_experience=11, facilities=[clinic])
+    doctor = factories.DoctorFactory.create(name="Dr Sana Iqbal", specialty="Cardiologist",
+                                            years_of_experience=11, facilities=[clinic])
+    factories.available_all_week(doctor)
+    return doctor
 
 
 def test_a_patient_books_a_verified_doctor_and_the_doctor_sees_it(
@@ -79,16 +81,22 @@ def test_a_patient_books_a_verified_doctor_and_the_doctor_sees_it(
     expect(results).not_to_contain_text("Dr Karachi Heart")
     page.screenshot(path=artifacts_dir / "first-booking-1-search.png", full_page=True)
 
-    # The doctor's profile, and the booking form on it.
+    # The doctor's profile: the patient picks an in-person visit and sees the free times.
     page.get_by_role("link", name="Dr Sana Iqbal").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dr Sana Iqbal")
     expect(page.locator("main")).to_contain_text("Gulberg Heart Centre")
-    page.get_by_label("Date", exact=True).fill(slot.date().isoformat())
-    page.get_by_label("Time", exact=True).fill(slot.strftime("%H:%M"))
     page.get_by_label("In person").check()
     page.get_by_label("Facility").select_option(label="Gulberg Heart Centre")
-    page.get_by_label("Reason for the visit").fill("Chest tightness when climbing stairs")
     page.screenshot(path=artifacts_dir / "first-booking-2-doctor.png", full_page=True)
+    page.get_by_role("button", name="Show free times").click()
+
+    # The week of free times, grouped by day on the patient's clock; one is chosen.
+    expect(page.locator("main")).to_contain_text(
+        "Free times for an in-person visit at Gulberg Heart Centre")
+    day = page.get_by_role("group", name=f"{slot:%A} {slot.day} {slot:%B %Y}")
+    day.get_by_label(slot.strftime("%H:%M"), exact=True).check()
+    page.get_by_label("Reason for the visit").fill("Chest tightness when climbing stairs")
+    page.screenshot(path=artifacts_dir / "first-booking-2b-free-times.png", full_page=True)
     page.get_by_role("button", name="Book appointment").click()
 
     # The confirmation.
@@ -127,5 +135,5 @@ def test_a_patient_books_a_verified_doctor_and_the_doctor_sees_it(
     expect(section).to_contain_text("In person")
     doctor_page.screenshot(path=artifacts_dir / "first-booking-4-doctor-dashboard.png",
                            full_page=True)
-    doctor_page.get_by_role("link", name="View").first.click()
+    section.get_by_role("link", name="View", exact=True).first.click()
     expect(doctor_page.locator("main")).to_contain_text("Chest tightness when climbing stairs")

@@ -20,7 +20,9 @@ PHI_KEY = "dGVzdC1vbmx5LXBoaS1lbmNyeXB0aW9uLWtleS0zMmI="  # base64 of 32 test by
 BLIND_KEY = "dGVzdC1vbmx5LWJsaW5kLWluZGV4LWtleS0wMDAwMDA="
 
 
-def manage_check(**overrides: str) -> subprocess.CompletedProcess[str]:
+def manage_check(
+    drop: tuple[str, ...] = (), **overrides: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         name: value
         for name, value in os.environ.items()
@@ -40,6 +42,8 @@ def manage_check(**overrides: str) -> subprocess.CompletedProcess[str]:
         PHI_BLIND_INDEX_KEY=BLIND_KEY,
     )
     env.update(overrides)
+    for name in drop:
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=REPO,
@@ -79,3 +83,44 @@ def test_the_refusal_prints_no_secret_value(missing: str) -> None:
     assert done.returncode != 0
     for value in (SECRET_KEY, PHI_KEY, BLIND_KEY):
         assert value not in output
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("PHI_ENCRYPTION_KEY", "not base64 at all"),
+        ("PHI_BLIND_INDEX_KEY", "c2hvcnQ="),  # base64 of 5 bytes
+        ("PHI_ENCRYPTION_OLD_KEYS", "c2hvcnQ="),
+    ],
+)
+def test_it_refuses_a_malformed_key_at_start_up(name: str, value: str) -> None:
+    done = manage_check(**{name: value})
+    output = done.stdout + done.stderr
+
+    assert done.returncode != 0
+    assert f"{name} must be the base64 encoding of 32 random bytes" in output
+    assert value not in output.replace(f"{name} must", "")
+
+
+def test_it_names_only_the_missing_key() -> None:
+    done = manage_check(PHI_BLIND_INDEX_KEY="")
+    output = done.stdout + done.stderr
+
+    assert "PHI_BLIND_INDEX_KEY must be set when DEBUG is off" in output
+    assert "PHI_ENCRYPTION_KEY and" not in output
+
+
+def test_with_debug_off_it_ignores_the_development_keys_file() -> None:
+    dev_keys = REPO / "var" / "dev-keys.env"
+    created = not dev_keys.exists()
+    if created:
+        dev_keys.parent.mkdir(exist_ok=True)
+        dev_keys.write_text(f"PHI_ENCRYPTION_KEY={PHI_KEY}\nPHI_BLIND_INDEX_KEY={BLIND_KEY}\n")
+    try:
+        done = manage_check(drop=("PHI_ENCRYPTION_KEY", "PHI_BLIND_INDEX_KEY"))
+    finally:
+        if created:
+            dev_keys.unlink()
+
+    assert done.returncode != 0
+    assert "must be set when DEBUG is off" in done.stdout + done.stderr

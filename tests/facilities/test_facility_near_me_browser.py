@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
@@ -29,7 +30,7 @@ def clinics() -> None:
 @pytest.fixture
 def browser_context(chromium: Browser, live_server: LiveServer,
                     request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
-    options: dict[str, object] = request.param
+    options: dict[str, Any] = request.param
     context = chromium.new_context(base_url=live_server.url, locale="en-GB",
                                    timezone_id="Asia/Karachi", **options)
     context.set_default_timeout(TIMEOUT_MS)
@@ -74,3 +75,18 @@ def test_without_javascript_typed_coordinates_work_and_the_button_stays_hidden(
     rows = page.locator("table.facility-results tbody tr")
     expect(rows.nth(0)).to_contain_text("Blue Area Clinic")
     expect(rows.nth(1)).to_contain_text("Gulberg Clinic")
+
+
+@pytest.mark.parametrize("browser_context", [{"permissions": []}], indirect=True)
+def test_a_refused_location_says_what_to_do_instead(
+    browser_context: BrowserContext, clinics: None
+) -> None:
+    page = browser_context.new_page()
+    page.goto(PATH)
+
+    page.get_by_role("button", name="Use my location").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "Your location is not available. Choose a city or type coordinates instead.")
+    expect(page.get_by_role("button", name="Use my location")).to_be_enabled()
+    assert "latitude" not in page.url

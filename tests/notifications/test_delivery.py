@@ -293,12 +293,14 @@ def test_delivery_is_queued_only_after_the_transaction_commits(
 def test_a_broker_outage_at_commit_leaves_the_notification_pending_without_an_error(
     patient: User, django_capture_on_commit_callbacks, caplog
 ) -> None:
-    with mock.patch.object(deliver_notification, "delay",
-                           side_effect=OperationalError("redis://:pw@host down")):
-        with django_capture_on_commit_callbacks(execute=True):
-            notification = notification_create(
-                user=patient, event=NotificationEvent.GENERAL, title="Hi", message="Hello",
-            )
+    with (
+        mock.patch.object(deliver_notification, "delay",
+                          side_effect=OperationalError("redis://:pw@host down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        notification = notification_create(
+            user=patient, event=NotificationEvent.GENERAL, title="Hi", message="Hello",
+        )
 
     assert _reload(notification).delivery_status == DeliveryStatus.PENDING
     assert "not queued error=OperationalError" in caplog.text

@@ -1,0 +1,34 @@
+"""Token endpoints for the mobile app: refreshing re-checks the user and revocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from apps.accounts.authentication import token_revoked
+from apps.accounts.models import User
+
+
+class RevocableTokenRefreshSerializer(TokenRefreshSerializer):
+    """Refreshing checks the user again: deleted users and revoked refresh tokens get 401.
+
+    The refresh token's own `iat` is what counts, so a password change or "log out
+    everywhere" ends a mobile session at its next refresh, not only its next request.
+    """
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        refresh = self.token_class(attrs["refresh"])
+        user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
+        user = User.objects.filter(pk=user_id).first()
+        if user is None or not user.is_active or token_revoked(user, refresh.payload.get("iat")):
+            raise AuthenticationFailed(str(_("This token has been revoked.")), code="revoked")
+        return super().validate(attrs)
+
+
+class RevocableTokenRefreshView(TokenRefreshView):
+    serializer_class = RevocableTokenRefreshSerializer  # type: ignore[assignment]
