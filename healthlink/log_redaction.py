@@ -11,9 +11,15 @@ _RESET_TOKEN = re.compile(r"(/password/reset/[^/.\s]*\.)(?!set-password/)[^/\s?\
 _VERIFY_TOKEN = re.compile(r"(/accounts/verify/)(?!resend/)[^/\s?\"]+")
 
 
+# Query strings can hold what someone searched for (an admin looking up a patient's email):
+# request lines keep their path and lose the query.
+_QUERY = re.compile(r"(\s/[^\s?\"]*)\?[^\s\"]*")
+
+
 def redact(text: str) -> str:
     text = _RESET_TOKEN.sub(r"\1[redacted]", text)
-    return _VERIFY_TOKEN.sub(r"\1[redacted]", text)
+    text = _VERIFY_TOKEN.sub(r"\1[redacted]", text)
+    return _QUERY.sub(r"\1?[redacted]", text)
 
 
 class RedactResetTokens(logging.Filter):

@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.accounts.middleware.UserTimezoneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "apps.core.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "healthlink.urls"
@@ -288,6 +289,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Karachi"
 USE_I18N = True
 USE_TZ = True
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "healthlink.error_reporting.PhiSafeExceptionReporterFilter"
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

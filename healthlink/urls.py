@@ -16,3 +16,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+
+handler500 = "apps.core.middleware.server_error"

@@ -60,6 +60,9 @@ def _skip_messages(skipped: dict[str, int]) -> list[str]:
         admin_services.SKIP_ALREADY_VERIFIED: lambda n: ngettext(
             "%(count)d doctor was already verified.",
             "%(count)d doctors were already verified.", n),
+        admin_services.SKIP_NO_LICENSE: lambda n: ngettext(
+            "%(count)d doctor has no PMDC license number on file and was not verified.",
+            "%(count)d doctors have no PMDC license number on file and were not verified.", n),
         admin_services.SKIP_SELF: lambda n: ngettext(
             "You cannot delete your own account; it was left unchanged.",
             "You cannot delete your own account; it was left unchanged.", n),
@@ -141,6 +144,12 @@ class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # soft delete only, through the action
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        # Verification goes through the "Verify PMDC license" action and its service, which
+        # checks the account is a doctor and logs who verified whom.
+        return (*fields, "pmdc_verified") if obj is not None else fields
 
     def formfield_for_choice_field(
         self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any

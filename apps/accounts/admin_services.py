@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 SKIP_MISSING = "missing"
 SKIP_NOT_DOCTOR = "not_doctor"
 SKIP_ALREADY_VERIFIED = "already_verified"
+SKIP_NO_LICENSE = "no_license"
 SKIP_SELF = "self"
 SKIP_PLATFORM_OWNER = "platform_owner"
 SKIP_ALREADY_DELETED = "already_deleted"
@@ -59,7 +60,7 @@ def _apply(
         # Locked so that two admins acting on one row apply their changes one at a time.
         users = list(
             User.all_objects.filter(pk__in=ids).select_for_update()
-            .only("pk", "role", "pmdc_verified", "deleted_at")
+            .only("pk", "role", "pmdc_verified", "pmdc_license_number", "deleted_at")
         )
         skipped[SKIP_MISSING] = len(ids) - len(users)
         for user in users:
@@ -84,6 +85,8 @@ def user_verify_pmdc(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
             return SKIP_NOT_DOCTOR
         if user.pmdc_verified:
             return SKIP_ALREADY_VERIFIED
+        if not user.pmdc_license_number:
+            return SKIP_NO_LICENSE
         return None
 
     outcome = _apply(

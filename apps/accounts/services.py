@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from redis.exceptions import RedisError
 
 from apps.accounts import emails, tokens
 from apps.accounts.models import Gender, Role, User, cnic_blind_index
@@ -380,7 +381,12 @@ def _bump(key: str, window: int) -> int:
 
 def login_is_locked(*, email: str, ip: str | None) -> bool:
     pair_key, ip_key = _login_keys(email, ip)
-    counts = cache.get_many([pair_key, ip_key])
+    try:
+        counts = cache.get_many([pair_key, ip_key])
+    except RedisError:
+        # Fail open: a cache outage must not lock every clinic out; passwords still count.
+        logger.warning("login throttle unavailable: cache unreachable")
+        return False
     pair_failures = int(counts.get(pair_key, 0))
     ip_failures = int(counts.get(ip_key, 0))
     return pair_failures >= LOGIN_FAILURE_LIMIT or ip_failures >= LOGIN_FAILURE_IP_LIMIT
@@ -388,8 +394,12 @@ def login_is_locked(*, email: str, ip: str | None) -> bool:
 
 def login_failure_record(*, email: str, ip: str | None) -> None:
     pair_key, ip_key = _login_keys(email, ip)
-    failures = _bump(pair_key, LOGIN_FAILURE_WINDOW)
-    _bump(ip_key, LOGIN_FAILURE_WINDOW)
+    try:
+        failures = _bump(pair_key, LOGIN_FAILURE_WINDOW)
+        _bump(ip_key, LOGIN_FAILURE_WINDOW)
+    except RedisError:
+        logger.warning("login throttle unavailable: cache unreachable")
+        return
     if failures == LOGIN_FAILURE_LIMIT:
         logger.warning("login locked for %s minutes after repeated failures",
                        LOGIN_FAILURE_WINDOW // 60)
@@ -397,7 +407,10 @@ def login_failure_record(*, email: str, ip: str | None) -> None:
 
 def login_failures_clear(*, email: str, ip: str | None) -> None:
     pair_key, _ip_key = _login_keys(email, ip)
-    cache.delete(pair_key)
+    try:
+        cache.delete(pair_key)
+    except RedisError:
+        logger.warning("login throttle unavailable: cache unreachable")
 
 
 def resend_verification_allowed(*, user: User) -> bool:

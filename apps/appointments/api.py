@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -37,9 +41,20 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
         return data
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """A time without an offset is ambiguous for a patient in another zone: refuse it."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            raise serializers.ValidationError(
+                _("Include the UTC offset, e.g. 2027-01-15T10:00:00+05:00.")
+            )
+        return super().enforce_timezone(value)
+
+
 class BookingSerializer(serializers.Serializer[object]):
-    doctor_id = serializers.IntegerField()
-    scheduled_at = serializers.DateTimeField()
+    doctor_id = serializers.IntegerField(min_value=1)
+    scheduled_at = AwareDateTimeField()
     consultation_type = serializers.ChoiceField(choices=ConsultationType.choices)
     facility_id = serializers.IntegerField(required=False, allow_null=True)
     chief_complaint = serializers.CharField(required=False, allow_blank=True, max_length=2000)

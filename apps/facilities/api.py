@@ -36,6 +36,13 @@ class DoctorSerializer(serializers.Serializer[Any]):
         return [FacilitySummarySerializer(link.facility).data for link in links]
 
 
+class DoctorSearchParams(serializers.Serializer[Any]):
+    # CharField refuses NUL bytes and other input PostgreSQL cannot store.
+    specialty = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    city = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
+
+
 class DoctorListApi(APIView):
     permission_classes = [AllowAny]
 
@@ -47,11 +54,13 @@ class DoctorListApi(APIView):
         responses=DoctorSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
+        params = DoctorSearchParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
         page = selectors.doctor_search(
             actor=request.user,
-            specialty=request.query_params.get("specialty", ""),
-            city=request.query_params.get("city", ""),
-            page=request.query_params.get("page", 1),
+            specialty=params.validated_data.get("specialty", ""),
+            city=params.validated_data.get("city", ""),
+            page=params.validated_data.get("page", 1),
         )
         return Response({
             "count": page.paginator.count,

@@ -179,3 +179,24 @@ def test_it_serves_the_openapi_schema(patient: User) -> None:
 
     assert response.status_code == 200
     assert b"/api/appointments/" in response.content
+
+
+@pytest.mark.parametrize("params", [{"specialty": "\x00"}, {"city": "a\x00b"}, {"page": "0"},
+                                    {"specialty": "x" * 500}])
+def test_it_rejects_unstorable_search_input_with_400(params: dict[str, str]) -> None:
+    response = APIClient().get("/api/doctors/", params)
+
+    assert response.status_code == 400
+
+
+def test_it_refuses_a_booking_time_without_an_offset(patient: User, doctor: User) -> None:
+    naive = (timezone.now() + timedelta(days=2)).replace(tzinfo=None).isoformat()
+
+    response = _bearer(patient).post(
+        "/api/appointments/",
+        {"doctor_id": doctor.pk, "scheduled_at": naive, "consultation_type": "PHONE"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "offset" in str(response.json()["scheduled_at"])

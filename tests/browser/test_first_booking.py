@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -135,5 +136,5 @@ def test_a_patient_books_a_verified_doctor_and_the_doctor_sees_it(
     expect(section).to_contain_text("In person")
     doctor_page.screenshot(path=artifacts_dir / "first-booking-4-doctor-dashboard.png",
                            full_page=True)
-    section.get_by_role("link", name="View", exact=True).first.click()
+    section.get_by_role("link", name=re.compile(r"^View appointment")).first.click()
     expect(doctor_page.locator("main")).to_contain_text("Chest tightness when climbing stairs")

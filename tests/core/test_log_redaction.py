@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.test import RequestFactory
 
 from healthlink.log_redaction import RedactResetTokens, redact
 
@@ -36,3 +37,25 @@ def test_the_filter_rewrites_the_record_message() -> None:
 
     assert RedactResetTokens().filter(record)
     assert "secret-token" not in record.getMessage()
+
+
+def test_error_reports_hide_post_bodies_and_urls_with_credentials(rf: RequestFactory) -> None:
+    from healthlink.error_reporting import PhiSafeExceptionReporterFilter
+
+    request = rf.post("/appointments/book/1/", {"chief_complaint": "chest pain", "slot": "x"})
+    reporter = PhiSafeExceptionReporterFilter()
+
+    shown = reporter.get_post_parameters(request)
+    settings_shown = reporter.get_safe_settings()
+
+    assert "chest pain" not in str(shown)
+    assert set(shown) == {"chief_complaint", "slot"}
+    assert settings_shown["REDIS_URL"] == reporter.cleansed_substitute
+    assert settings_shown["DATABASE_URL"] == reporter.cleansed_substitute
+    assert settings_shown["CACHES"] == reporter.cleansed_substitute
+
+
+def test_it_drops_query_strings_from_request_lines() -> None:
+    line = '"GET /admin/accounts/user/?q=ayesha%40example.pk&role=PATIENT HTTP/1.1" 200 5120'
+
+    assert redact(line) == '"GET /admin/accounts/user/?[redacted] HTTP/1.1" 200 5120'

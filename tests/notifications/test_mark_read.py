@@ -139,7 +139,7 @@ def test_mark_all_read_over_htmx_returns_the_list_with_a_zero_count(
     assert response.status_code == 200
     assert "Unread one" in html
     assert "notification-unread" not in html
-    assert 'hx-swap-oob="true" hidden>0<' in html
+    assert '<span id="unread-notification-count" hx-swap-oob="true"></span>' in html
 
 
 def test_marking_read_needs_a_login(client: Client, patient: User, make_notification) -> None:
