@@ -280,6 +280,8 @@ EMAIL_BACKEND = env.str(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+# A delivery holds its notification row locked while SMTP talks: never wait forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HealthLink <no-reply@healthlink.pk>")
 
 # --- Locale and time ------------------------------------------------------------------

@@ -252,6 +252,14 @@ class User(AbstractBaseUser, TimestampedModel):
         self.deleted_at = timezone.now()
 
     @property
+    def specialty_label(self) -> str:
+        """The specialty in the reader's language (stored in English, shown translated)."""
+        from apps.accounts.services import SPECIALTIES  # services imports this module
+
+        labels = dict(SPECIALTIES)
+        return str(labels.get(self.specialty, self.specialty or "")) if self.specialty else ""
+
+    @property
     def initials(self) -> str:
         return "".join(part[0].upper() for part in self.name.split() if part)[:3]
 

@@ -80,7 +80,14 @@ def due_reminders_filter(*, now: datetime) -> Q:
     hour_due = Q(scheduled_at__lte=now + REMINDER_LEAD[ReminderKind.HOUR_BEFORE]) & _unclaimed(
         ReminderKind.HOUR_BEFORE
     )
-    return Q(status=AppointmentStatus.SCHEDULED, scheduled_at__gt=now) & (day_due | hour_due)
+    # The outer bounds repeat the widest lead so the scheduled_at index limits the scan to the
+    # next 24 hours; the planner does not lift a bound out of the OR on its own.
+    window = Q(
+        status=AppointmentStatus.SCHEDULED,
+        scheduled_at__gt=now,
+        scheduled_at__lte=now + max(REMINDER_LEAD.values()),
+    )
+    return window & (day_due | hour_due)
 
 
 def reminders_send_due(

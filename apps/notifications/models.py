@@ -77,6 +77,9 @@ class Notification(CreatedAtModel):
             models.Index(fields=["created_at"], name="idx_notifications_created_at"),
             models.Index(fields=["user", "is_read", "created_at"],
                          name="idx_notifications_user_read_created"),
+            # The re-queue job scans only undelivered rows; they are few among many.
+            models.Index(fields=["created_at"], name="idx_notifications_pending",
+                         condition=models.Q(delivery_status="PENDING")),
         ]
         constraints = [
             choices_check("type", NotificationType.values, table="notifications"),

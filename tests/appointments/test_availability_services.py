@@ -220,7 +220,7 @@ def test_a_doctor_deletes_their_own_block_and_not_another_doctors(
     weekly_hours_delete(doctor=doctor, availability_id=mine.pk)
 
     assert list(DoctorAvailability.objects.values_list("pk", flat=True)) == [theirs.pk]
-    assert mine.history.count() == 2  # type: ignore[attr-defined]
+    assert mine.history.count() == 2
 
 
 # --- exceptions -------------------------------------------------------------------------

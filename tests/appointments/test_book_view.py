@@ -56,7 +56,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=KARACHI).astimezone(UTC)
 
 
-def page(client: Client, doctor: User, **params: object) -> tuple[int, str]:
+def page(client: Client, doctor: User, **params: str | int) -> tuple[int, str]:
     response = client.get(reverse("appointments:book", args=[doctor.pk]), params)
     return response.status_code, response.content.decode()
 

@@ -24,8 +24,8 @@ NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 KARACHI = zoneinfo.ZoneInfo("Asia/Karachi")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def day_bounds(day: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
