@@ -38,11 +38,13 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time as clock, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -172,7 +174,10 @@ def free_port() -> int:
         return port
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    env: dict[str, str], port: int, workers: int, log: Path
+) -> subprocess.Popen[bytes]:
+    """Launch gunicorn in a session of its own; its output goes to `log`, not to ours."""
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [
         str(gunicorn), "healthlink.wsgi:application", "--bind", f"{HOST}:{port}",
@@ -180,19 +185,24 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
         "--chdir", str(ROOT), "--log-level", "warning",
         "--logger-class", "healthlink.gunicorn_logging.RedactingLogger",
     ]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)  # noqa: S603
-    deadline = time.monotonic() + 60
+    with log.open("wb") as output:
+        return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True,  # noqa: S603
+                                stdin=subprocess.DEVNULL, stdout=output,
+                                stderr=subprocess.STDOUT)
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+            raise RuntimeError(f"gunicorn exited with {process.returncode}; see {log}")
         try:
-            if requests.get(f"http://{HOST}:{port}/accounts/login/", timeout=5).ok:
-                return process
-        except requests.ConnectionError:
+            if requests.get(f"http://{HOST}:{port}/accounts/login/", timeout=30).ok:
+                return
+        except requests.RequestException:
             pass
-        time.sleep(0.3)
-    stop_gunicorn(process)
-    raise RuntimeError("gunicorn did not answer within 60 s")
+        time.sleep(0.5)
+    raise RuntimeError(f"gunicorn did not answer within 120 s; see {log}")
 
 
 def stop_gunicorn(process: subprocess.Popen[bytes]) -> None:
@@ -377,14 +387,16 @@ def main() -> int:
     recreate_database(args.server, args.database)
     server: subprocess.Popen[bytes] | None = None
     try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],  # noqa: S603
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
                        cwd=ROOT, env=env, check=True)
         import django
 
         django.setup()
         cast = seed(args.clients)
         port = free_port()
-        server = start_gunicorn(env, port, args.workers)
+        log = Path(tempfile.gettempdir()) / f"bench_booking_gunicorn_{port}.log"
+        server = start_gunicorn(env, port, args.workers, log)
+        wait_until_serving(server, port, log)
         base = f"http://{HOST}:{port}"
         clients = [BenchClient(base, session, f"/appointments/book/{doctor}/")
                    for session, doctor in zip(cast.sessions, cast.own_doctors, strict=True)]

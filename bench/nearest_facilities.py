@@ -198,7 +198,7 @@ def show_plan(lat: float, lon: float) -> None:
         plan = [row[0] for row in cursor.fetchall()]
     print("  plan of the last round at Lahore:")
     for line in plan:
-        if "Sort Key" in line or "Filter:" in line:
+        if line.lstrip().startswith(("Sort Key:", "Filter:")):
             line = line[: line.index(":") + 1] + " (haversine expression)"
         print("    " + line)
 

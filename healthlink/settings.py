@@ -192,6 +192,9 @@ NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.int(
 NOTIFICATION_STUCK_AFTER_MINUTES = env.int("NOTIFICATION_STUCK_AFTER_MINUTES", default=10)
 NOTIFICATION_REQUEUE_MAX_AGE_HOURS = env.int("NOTIFICATION_REQUEUE_MAX_AGE_HOURS", default=48)
 
+# --- Scheduling ---
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["apps.accounts.backends.EmailBackend"]

@@ -24,11 +24,11 @@ class RevocableTokenRefreshSerializer(TokenRefreshSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         refresh = self.token_class(attrs["refresh"])
         user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
-        user = User.objects.filter(pk=user_id).first()
+        user = User.objects.filter(pk=user_id).first() if user_id is not None else None
         if user is None or not user.is_active or token_revoked(user, refresh.payload.get("iat")):
             raise AuthenticationFailed(str(_("This token has been revoked.")), code="revoked")
         return super().validate(attrs)
 
 
 class RevocableTokenRefreshView(TokenRefreshView):
-    serializer_class = RevocableTokenRefreshSerializer  # type: ignore[assignment]
+    serializer_class = RevocableTokenRefreshSerializer

@@ -34,6 +34,11 @@ class SlotInPast(BookingError):
     field = "time"
 
 
+class TooFarAhead(BookingError):
+    default_message = _("Appointments can be booked up to a year ahead; choose an earlier date.")
+    field = "time"
+
+
 class InvalidDuration(BookingError):
     default_message = _("An appointment lasts at least one minute.")
 

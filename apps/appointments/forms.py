@@ -25,9 +25,10 @@ def _narrow(field: forms.Field) -> forms.ModelChoiceField[Facility]:
 class VisitKindForm(forms.Form):
     """Which free times to list: the kind of visit, where, and which week (a GET query)."""
 
+    # No initial choice: left open, the booking page lists where the doctor has free times.
     consultation_type = forms.ChoiceField(
         label=_("Consultation type"), choices=ConsultationType.choices,
-        initial=ConsultationType.VIDEO_CALL, widget=forms.RadioSelect, required=False,
+        widget=forms.RadioSelect, required=False,
     )
     facility = forms.ModelChoiceField(
         label=_("Facility (in-person visits only)"), queryset=Facility.objects.none(),

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 import psycopg
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,9 @@ from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 
 logger = logging.getLogger(__name__)
+
+# An appointment longer than a working day is a data-entry mistake, not a consultation.
+MAX_DURATION_MINUTES = 8 * 60
 
 
 def appointment_book(
@@ -123,10 +127,13 @@ def _check(
         raise errors.PatientEmailUnverified()
     if doctor.role != Role.DOCTOR or not doctor.pmdc_verified or doctor.deleted_at is not None:
         raise errors.DoctorUnavailable()
-    if duration_minutes is not None and duration_minutes <= 0:
+    if duration_minutes is not None and not 0 < duration_minutes <= MAX_DURATION_MINUTES:
         raise errors.InvalidDuration()
-    if scheduled_at <= timezone.now():
+    now = timezone.now()
+    if scheduled_at <= now:
         raise errors.SlotInPast()
+    if scheduled_at > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
+        raise errors.TooFarAhead()
     if consultation_type not in ConsultationType.values:
         raise errors.InvalidConsultationType()
     _check_place(doctor=doctor, consultation_type=consultation_type, facility=facility)

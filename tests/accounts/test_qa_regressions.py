@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -14,11 +16,13 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-ARABIC_INDIC_CNIC = "٣٥٢٠٢-١٢٣٤٥٦٧-١"  # the same number as 35202-1234567-1
-EXTENDED_CNIC = "۳۵۲۰۲۱۲۳۴۵۶۷۱"  # Urdu (extended Arabic-Indic) digits
+# The same number as 35202-1234567-1, in Arabic-Indic, Urdu and full-width digits.
+ARABIC_INDIC_CNIC = "\u0663\u0665\u0662\u0660\u0662-\u0661\u0662\u0663\u0664\u0665\u0666\u0667-\u0661"
+EXTENDED_CNIC = "".join(chr(0x06F0 + int(d)) for d in "3520212345671")
+FULLWIDTH_CNIC = "".join(chr(0xFF10 + int(d)) if d.isdigit() else d for d in "35202-1234567-1")
 
 
-@pytest.mark.parametrize("typed", [ARABIC_INDIC_CNIC, EXTENDED_CNIC, "３５２０２-１２３４５６７-１"])
+@pytest.mark.parametrize("typed", [ARABIC_INDIC_CNIC, EXTENDED_CNIC, FULLWIDTH_CNIC])
 def test_cnics_in_other_scripts_share_the_ascii_blind_index(typed: str) -> None:
     assert cnic_blind_index(typed) == cnic_blind_index("35202-1234567-1")
 
@@ -41,7 +45,7 @@ def test_registration_refuses_a_cnic_retyped_in_urdu_digits(client: Client) -> N
 
 
 def test_a_phone_in_urdu_digits_is_stored_in_ascii_e164(client: Client) -> None:
-    assert _register(client, "phone@test.healthlink.pk", "", phone="+۹۲۳۰۰۱۲۳۴۵۶۷") == 302
+    assert _register(client, "phone@test.healthlink.pk", "", phone="+" + "".join(chr(0x06F0 + int(d)) for d in "923001234567")) == 302
 
     assert User.objects.get(email="phone@test.healthlink.pk").phone == "+923001234567"
 
@@ -89,7 +93,7 @@ def test_a_refresh_token_dies_with_a_forced_logout() -> None:
         "/api/token/", {"email": user.email, "password": factories.TEST_PASSWORD}, format="json"
     ).json()
     User.objects.filter(pk=user.pk).update(
-        tokens_revoked_at=timezone.now() + timezone.timedelta(seconds=1)
+        tokens_revoked_at=timezone.now() + timedelta(seconds=1)
     )
 
     response = APIClient().post("/api/token/refresh/", {"refresh": tokens["refresh"]},

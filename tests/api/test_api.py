@@ -200,3 +200,17 @@ def test_it_refuses_a_booking_time_without_an_offset(patient: User, doctor: User
 
     assert response.status_code == 400
     assert "offset" in str(response.json()["scheduled_at"])
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:00+05:00", "2200-01-01T10:00:00+05:00"])
+def test_it_refuses_bookings_beyond_the_horizon_without_a_500(
+    patient: User, doctor: User, when: str
+) -> None:
+    response = _bearer(patient).post(
+        "/api/appointments/",
+        {"doctor_id": doctor.pk, "scheduled_at": when, "consultation_type": "PHONE"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "up to a year ahead" in response.json()["detail"]

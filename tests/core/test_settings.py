@@ -21,7 +21,7 @@ BLIND_KEY = "dGVzdC1vbmx5LWJsaW5kLWluZGV4LWtleS0wMDAwMDA="
 
 
 def manage_check(
-    drop: tuple[str, ...] = (), **overrides: str
+    *, drop: tuple[str, ...] = (), **overrides: str
 ) -> subprocess.CompletedProcess[str]:
     env = {
         name: value
@@ -66,7 +66,7 @@ SECRETS = ["SECRET_KEY", "PHI_ENCRYPTION_KEY", "PHI_BLIND_INDEX_KEY"]
 
 @pytest.mark.parametrize("missing", SECRETS)
 def test_it_refuses_to_start_without_a_secret_and_names_it(missing: str) -> None:
-    done = manage_check(**{missing: ""})
+    done = manage_check(**{missing: ""})  # type: ignore[arg-type]
     output = done.stdout + done.stderr
 
     assert done.returncode != 0
@@ -77,7 +77,7 @@ def test_it_refuses_to_start_without_a_secret_and_names_it(missing: str) -> None
 
 @pytest.mark.parametrize("missing", SECRETS)
 def test_the_refusal_prints_no_secret_value(missing: str) -> None:
-    done = manage_check(**{missing: ""})
+    done = manage_check(**{missing: ""})  # type: ignore[arg-type]
     output = done.stdout + done.stderr
 
     assert done.returncode != 0
@@ -94,7 +94,7 @@ def test_the_refusal_prints_no_secret_value(missing: str) -> None:
     ],
 )
 def test_it_refuses_a_malformed_key_at_start_up(name: str, value: str) -> None:
-    done = manage_check(**{name: value})
+    done = manage_check(**{name: value})  # type: ignore[arg-type]
     output = done.stdout + done.stderr
 
     assert done.returncode != 0
