@@ -5,15 +5,12 @@ And one patient booking two doctors at the same time gets one appointment, not t
 
 from __future__ import annotations
 
-import threading
 import zoneinfo
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +20,7 @@ from apps.appointments import errors
 from apps.appointments.models import Appointment, AppointmentStatus, ConsultationType
 from apps.appointments.services import appointment_book
 from tests import factories
+from tests.concurrency import race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -31,28 +29,6 @@ KARACHI = zoneinfo.ZoneInfo("Asia/Karachi")
 T = TypeVar("T")
 
 
-def race(jobs: list[Callable[[], T]]) -> list[T | BaseException]:
-    """Run every job in its own thread, released together; each thread closes its connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[T | BaseException] = [RuntimeError("did not run")] * len(jobs)
-
-    def run(index: int, job: Callable[[], T]) -> None:
-        try:
-            connection.ensure_connection()  # connect first, so the start line is the barrier
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except BaseException as exc:  # reported to the main thread, which asserts on it
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.fixture

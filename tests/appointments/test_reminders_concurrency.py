@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -16,34 +15,13 @@ from apps.appointments import reminders
 from apps.appointments.models import Appointment, AppointmentReminder, ReminderKind
 from apps.notifications.models import Notification
 from tests import factories
+from tests.concurrency import race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 T = TypeVar("T")
 
 
-def race(jobs: list[Callable[[], T]]) -> list[T | BaseException]:
-    """Run every job in its own thread, released together; each thread closes its connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[T | BaseException] = [RuntimeError("did not run")] * len(jobs)
-
-    def run(index: int, job: Callable[[], T]) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except BaseException as exc:  # handed to the main thread, which asserts on it
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.fixture

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from apps.appointments import errors, lifecycle
 from apps.appointments.models import Appointment, AppointmentStatus
 from tests.appointments.lifecycle_support import in_hours, make_clinic
+from tests.concurrency import race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -21,27 +19,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 HOLD_SECONDS = 0.4
 
 
-def race(jobs: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [RuntimeError("did not run")] * len(jobs)
-
-    def run(index: int, job: Callable[[], Any]) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except BaseException as exc:  # reported to the main thread, which asserts on it
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -12,33 +11,13 @@ from django.test import override_settings
 from apps.notifications import delivery
 from apps.notifications.models import Channel, DeliveryStatus, Notification
 from tests import factories
+from tests.concurrency import race
 from tests.notifications.backends import Recorder
 from tests.notifications.conftest import RECORDING_PUSH
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def _race(jobs: list[Callable[[], object]]) -> list[object]:
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(index: int, job: Callable[[], object]) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except BaseException as exc:  # handed to the main thread, which asserts on it
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @override_settings(NOTIFICATION_PUSH_BACKEND=RECORDING_PUSH)
@@ -52,7 +31,7 @@ def test_concurrent_deliveries_of_one_notification_send_it_once(
     def deliver() -> object:
         return delivery.notification_deliver(notification_id=notification.pk).status
 
-    results = _race([deliver for _ in range(6)])
+    results = race([deliver for _ in range(6)])
 
     assert sorted(map(str, results)) == ["SENT"] + ["SKIPPED"] * 5
     assert len(recorder.sent) == 1
