@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.appointments.availability import MAX_SLOT_MINUTES, MAX_WEEKS_AHEAD, MIN_SLOT_MINUTES
 from apps.appointments.models import ConsultationType, ExceptionKind, Weekday
+from apps.appointments.validators import validate_calendar_day, validate_calendar_instant
 from apps.facilities.models import Facility
 
 
@@ -73,6 +74,7 @@ class BookingForm(VisitKindForm):
             value = None
         if value is None or timezone.is_naive(value):
             raise forms.ValidationError(_("Choose one of the free times listed."))
+        validate_calendar_instant(value)
         return value.astimezone(UTC)
 
     @property
@@ -110,9 +112,11 @@ class AvailabilityExceptionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ExceptionKind.choices,
                              widget=forms.RadioSelect, initial=ExceptionKind.DAY_OFF)
     start_date = forms.DateField(label=_("From date"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=forms.DateInput(attrs={"type": "date"}),
+                                 validators=[validate_calendar_day])
     end_date = forms.DateField(
         label=_("Until date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_calendar_day],
         help_text=_("Leave empty for a single day."),
     )
     start_time = forms.TimeField(

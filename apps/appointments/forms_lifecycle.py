@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from apps.appointments.validators import validate_calendar_day, validate_calendar_instant
+
 REASON_MAX_LENGTH = 1000
 
 
@@ -45,13 +47,15 @@ class SlotChoiceForm(forms.Form):
             value = None
         if value is None or timezone.is_naive(value):
             raise forms.ValidationError(_("Choose one of the free times listed."))
+        validate_calendar_instant(value)
         return value
 
 
 class DayForm(forms.Form):
     """A day picked in a GET query (`?day=` or `?date=`), for navigation between days."""
 
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}),
+                          validators=[validate_calendar_day])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -60,7 +64,8 @@ class DayForm(forms.Form):
 
 class WaitlistJoinForm(forms.Form):
     doctor = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}),
+                          validators=[validate_calendar_day])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")

@@ -148,7 +148,7 @@ def appointment_cancel(
     reason = reason.strip()
     try:
         with transaction.atomic():
-            appointment = _lock(actor, appointment_id)
+            appointment = _lock_with_patient(actor, appointment_id)
             _check_may_change(actor, appointment, now)
             if not _is_patient(actor, appointment) and not reason:
                 raise errors.CancellationReasonRequired()
@@ -195,7 +195,7 @@ def _record_outcome(
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            appointment = _lock(actor, appointment_id)
+            appointment = _lock_with_patient(actor, appointment_id)
             _check_scheduled(appointment)
             if not _is_doctor(actor, appointment):
                 raise errors.ChangeNotAllowed()
@@ -237,7 +237,7 @@ def appointment_reschedule(
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            appointment = _lock_for_reschedule(actor, appointment_id)
+            appointment = _lock_with_patient(actor, appointment_id)
             _check_may_change(actor, appointment, now)
             if appointment.consultation_type == ConsultationType.IN_PERSON:
                 facility = facility or appointment.facility
@@ -275,10 +275,11 @@ def appointment_reschedule(
     return appointment
 
 
-def _lock_for_reschedule(actor: User, appointment_id: int) -> Appointment:
-    # Booking locks the patient's user row before it looks for the patient's overlaps; take
-    # the same lock first, in the same order, so a booking and a move of one patient's
-    # appointments cannot both pass the overlap check (and cannot deadlock either).
+def _lock_with_patient(actor: User, appointment_id: int) -> Appointment:
+    # Every change locks the patient's user row first, then the appointment: booking takes
+    # the patient lock before its overlap check, and a cancel's writes touch the user row
+    # (foreign keys), so one order for everyone is what keeps a cancel racing a reschedule,
+    # or a booking racing a move, from deadlocking.
     scope = appointment_scope(actor)
     if scope is None:
         raise Appointment.DoesNotExist

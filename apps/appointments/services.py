@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import partial
 
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role, User
 from apps.appointments import availability, errors
+from apps.appointments.availability import MAX_SLOT_MINUTES
 from apps.appointments.models import (
     DOCTOR_OVERLAP_CONSTRAINT,
     Appointment,
     AppointmentStatus,
     ConsultationType,
 )
-from apps.appointments.selectors import ends_after
+from apps.appointments.selectors import user_zone
 from apps.facilities.models import DoctorFacility, Facility
-from apps.notifications.models import NotificationEvent
+from apps.notifications.models import Notification, NotificationEvent
 from apps.notifications.services import notification_create
 
 logger = logging.getLogger(__name__)
@@ -48,24 +51,33 @@ def appointment_book(
     Without `duration_minutes` the appointment lasts one slot of the doctor's hours there.
     The doctor's calendar is guarded by the database (excl_appointments_doctor_overlap),
     so two patients racing for one slot cannot both win; the loser gets SlotUnavailable.
-    Patient and doctor are notified once the booking commits.
+    Patient and doctor are notified once the booking commits: one task, queued on commit,
+    writes both notifications (appointment_booked_notify), so the request does not.
     """
     if timezone.is_naive(scheduled_at):
         raise ValueError("scheduled_at must be timezone-aware.")
+    # The doctor's local date of the booking: a waitlist entry for it is closed below.
+    day = timezone.localtime(scheduled_at, user_zone(doctor)).date()
     try:
+        # The only savepoint is this block's own, and only when a caller's transaction is
+        # open: a constraint error inside leaves as SlotUnavailable and rolls the block back.
         with transaction.atomic():
-            duration = _check(
+            checked = _check(
                 patient=patient, doctor=doctor, scheduled_at=scheduled_at,
                 duration_minutes=duration_minutes, consultation_type=consultation_type,
-                facility=facility, staff=staff,
+                facility=facility, staff=staff, waitlist_day=day,
             )
             appointment = _insert(
                 patient=patient, doctor=doctor, scheduled_at=scheduled_at,
                 consultation_type=consultation_type, facility=facility, staff=staff,
-                chief_complaint=chief_complaint, duration_minutes=duration,
+                chief_complaint=chief_complaint, duration_minutes=checked.duration_minutes,
             )
-            _notify_booked(appointment, patient=patient, doctor=doctor)
-            _close_waitlist(patient=patient, doctor=doctor, scheduled_at=scheduled_at)
+            if checked.waitlisted:
+                _close_waitlist(patient=patient, doctor=doctor, scheduled_at=scheduled_at)
+            language = translation.get_language() or settings.LANGUAGE_CODE
+            transaction.on_commit(
+                partial(_queue_booked_notifications, appointment.pk, language)
+            )
     except errors.BookingError as exc:
         logger.info(
             "booking refused reason=%s patient=%s doctor=%s",
@@ -109,6 +121,12 @@ def check_bookable(
         )
 
 
+@dataclass(frozen=True)
+class _Checked:
+    duration_minutes: int
+    waitlisted: bool  # the patient has an active waitlist entry for the doctor that day
+
+
 def _check(
     *,
     patient: User,
@@ -119,8 +137,13 @@ def _check(
     facility: Facility | None,
     staff: User | None,
     exclude_appointment_id: int | None = None,
-) -> int:
-    """Every rule, cheapest first; returns the duration in minutes. Needs a transaction."""
+    waitlist_day: date | None = None,
+) -> _Checked:
+    """Every rule, cheapest first; returns the duration in minutes. Needs a transaction.
+
+    The reads cost two statements: the patient's row locked (see _lock_patient), then
+    availability.booking_facts; the rules are then applied in their usual order.
+    """
     if patient.role != Role.PATIENT or patient.deleted_at is not None:
         raise errors.NotAPatient()
     if not patient.is_verified:
@@ -140,31 +163,34 @@ def _check(
     if staff is not None:
         _check_staff(staff=staff, doctor=doctor, facility=facility)
 
+    # Lock first, read second: the patient's calendar below is read under the lock.
+    verified = _lock_patient(patient)
+    longest = duration_minutes if duration_minutes is not None else MAX_SLOT_MINUTES
+    facts = availability.booking_facts(
+        doctor_id=doctor.pk, patient_id=patient.pk, start=scheduled_at,
+        until=scheduled_at + timedelta(minutes=longest),
+        exclude_appointment_id=exclude_appointment_id, waitlist_day=waitlist_day,
+    )
     if duration_minutes is None:
-        slot = availability.slot_at(
-            doctor=doctor, scheduled_at=scheduled_at, consultation_type=consultation_type,
-            facility=facility,
-        )
+        slot = facts.slot_starting(scheduled_at, consultation_type, facility)
         if slot is None:
             raise errors.NotInAvailability()
         duration_minutes = slot.minutes
-    elif not availability.slot_is_offered(
-        doctor=doctor, scheduled_at=scheduled_at, duration_minutes=duration_minutes,
-        consultation_type=consultation_type, facility=facility,
-    ):
-        raise errors.NotInAvailability()
+    else:
+        ends = scheduled_at + timedelta(minutes=duration_minutes)
+        if not facts.offers(scheduled_at, ends, consultation_type, facility):
+            raise errors.NotInAvailability()
 
     ends_at = scheduled_at + timedelta(minutes=duration_minutes)
-    if not availability.doctor_is_free(
-        doctor=doctor, start=scheduled_at, end=ends_at,
-        exclude_appointment_id=exclude_appointment_id,
-    ):
+    if not facts.doctor_is_free(scheduled_at, ends_at):
         raise errors.SlotUnavailable()
-    _check_patient_calendar(
-        patient=patient, start=scheduled_at, end=ends_at,
-        exclude_appointment_id=exclude_appointment_id,
-    )
-    return duration_minutes
+    if verified is None:
+        raise errors.NotAPatient()
+    if not verified:
+        raise errors.PatientEmailUnverified()
+    if not facts.patient_is_free(scheduled_at, ends_at):
+        raise errors.PatientOverlap()
+    return _Checked(duration_minutes=duration_minutes, waitlisted=facts.waitlisted)
 
 
 def _check_place(*, doctor: User, consultation_type: str, facility: Facility | None) -> None:
@@ -191,31 +217,19 @@ def _check_staff(*, staff: User, doctor: User, facility: Facility | None) -> Non
         raise errors.StaffNotAllowed()
 
 
-def _check_patient_calendar(
-    *, patient: User, start: datetime, end: datetime, exclude_appointment_id: int | None
-) -> None:
-    # The database guards only the doctor's calendar. Locking the patient's row serialises
-    # one patient's bookings until the caller's transaction ends, so the overlap check below
-    # cannot race; it also re-reads the row in case it changed since the caller loaded it.
+def _lock_patient(patient: User) -> bool | None:
+    """Lock the patient's row until the transaction ends; their is_verified, None if gone.
+
+    The database guards only the doctor's calendar. Locking the patient's row serialises
+    one patient's bookings, so the overlap check that follows cannot race; it also re-reads
+    the row in case it changed since the caller loaded it.
+    """
     verified = list(
         User.objects.select_for_update()
         .filter(pk=patient.pk, role=Role.PATIENT)
         .values_list("is_verified", flat=True)
     )
-    if not verified:
-        raise errors.NotAPatient()
-    if not verified[0]:
-        raise errors.PatientEmailUnverified()
-    clash = Appointment.objects.filter(
-        ends_after(start),
-        patient_id=patient.pk,
-        status=AppointmentStatus.SCHEDULED,
-        scheduled_at__lt=end,
-    )
-    if exclude_appointment_id is not None:
-        clash = clash.exclude(pk=exclude_appointment_id)
-    if clash.exists():
-        raise errors.PatientOverlap()
+    return verified[0] if verified else None
 
 
 def _insert(
@@ -229,19 +243,20 @@ def _insert(
     chief_complaint: str,
     duration_minutes: int,
 ) -> Appointment:
+    # No savepoint of its own: an IntegrityError here ends the caller's atomic block
+    # (appointment_book's), which rolls back as the SlotUnavailable raised below leaves it.
     try:
-        with transaction.atomic():
-            return Appointment.objects.create(
-                patient=patient,
-                doctor=doctor,
-                facility=facility,
-                staff=staff,
-                scheduled_at=scheduled_at,
-                duration_minutes=duration_minutes,
-                status=AppointmentStatus.SCHEDULED,
-                consultation_type=consultation_type,
-                chief_complaint=chief_complaint.strip() or None,
-            )
+        return Appointment.objects.create(
+            patient=patient,
+            doctor=doctor,
+            facility=facility,
+            staff=staff,
+            scheduled_at=scheduled_at,
+            duration_minutes=duration_minutes,
+            status=AppointmentStatus.SCHEDULED,
+            consultation_type=consultation_type,
+            chief_complaint=chief_complaint.strip() or None,
+        )
     except IntegrityError as exc:
         if _is_doctor_overlap(exc):
             raise errors.SlotUnavailable() from exc
@@ -261,27 +276,73 @@ def _when(moment: datetime, user: User) -> str:
     return f"{date_format(local, 'l j F Y, H:i')} ({zone.key})"
 
 
-def _notify_booked(appointment: Appointment, *, patient: User, doctor: User) -> None:
-    """Tell both people; delivery is queued by notification_create for after the commit."""
-    url = reverse("appointments:detail", args=[appointment.pk])
-    kind = appointment.get_consultation_type_display()
-    notification_create(
-        user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
-        title=_("Appointment booked"),
-        message=_("Your appointment with %(doctor)s on %(when)s is booked (%(kind)s).") % {
-            "kind": kind, "doctor": doctor.name, "when": _when(appointment.scheduled_at, patient),
-        },
-        action_url=url,
-    )
-    # The patient's name stays out of the message: it may travel by email or push.
-    notification_create(
-        user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
-        title=_("New appointment"),
-        message=_("A patient booked an appointment with you on %(when)s (%(kind)s).") % {
-            "kind": kind, "when": _when(appointment.scheduled_at, doctor),
-        },
-        action_url=url,
-    )
+def _queue_booked_notifications(appointment_id: int, language: str) -> None:
+    """On commit: one task writes both booking notifications; inline if it cannot be queued."""
+    # Imported here: the task module imports this one.
+    from apps.appointments.tasks import appointment_booked_notify
+
+    try:
+        appointment_booked_notify.delay(appointment_id, language)
+    except Exception as exc:  # the broker is down: write them now, delivery waits for it
+        logger.warning("booking notifications for appointment %s not queued error=%s",
+                       appointment_id, type(exc).__name__)
+        appointment_booked_notifications_create(appointment_id=appointment_id,
+                                                language=language)
+
+
+def appointment_booked_notifications_create(
+    *, appointment_id: int, language: str | None = None
+) -> int:
+    """Tell patient and doctor about a booking; returns how many notifications it wrote.
+
+    Idempotent: a person who already has the APPOINTMENT_BOOKED notification for this
+    appointment (same deep link) gets no second one, however often this runs; the
+    appointment row is locked so two runs cannot both write. Delivery is queued by
+    notification_create once this commits.
+    """
+    url = reverse("appointments:detail", args=[appointment_id])
+    with transaction.atomic(), translation.override(language or settings.LANGUAGE_CODE):
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("patient", "doctor")
+            .filter(pk=appointment_id)
+            .first()
+        )
+        if appointment is None:
+            logger.warning("booking notifications: appointment %s is gone", appointment_id)
+            return 0
+        patient, doctor = appointment.patient, appointment.doctor
+        told = set(
+            Notification.objects.filter(
+                user_id__in=(patient.pk, doctor.pk), event=NotificationEvent.APPOINTMENT_BOOKED,
+                action_url=url,
+            ).values_list("user_id", flat=True)
+        )
+        kind = appointment.get_consultation_type_display()
+        written = 0
+        if patient.pk not in told:
+            notification_create(
+                user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
+                title=_("Appointment booked"),
+                message=_(
+                    "Your appointment with %(doctor)s on %(when)s is booked (%(kind)s)."
+                ) % {"kind": kind, "doctor": doctor.name,
+                     "when": _when(appointment.scheduled_at, patient)},
+                action_url=url,
+            )
+            written += 1
+        if doctor.pk not in told:
+            # The patient's name stays out of the message: it may travel by email or push.
+            notification_create(
+                user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
+                title=_("New appointment"),
+                message=_("A patient booked an appointment with you on %(when)s (%(kind)s).") % {
+                    "kind": kind, "when": _when(appointment.scheduled_at, doctor),
+                },
+                action_url=url,
+            )
+            written += 1
+    return written
 
 
 def _close_waitlist(*, patient: User, doctor: User, scheduled_at: datetime) -> None:

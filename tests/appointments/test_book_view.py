@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from django.http import HttpResponse
@@ -225,11 +226,13 @@ def test_the_page_costs_a_bounded_number_of_queries(
 
 
 def test_it_books_the_chosen_time_and_redirects_to_the_appointment(
-    client: Client, patient: User, doctor: User, day: date
+    client: Client, patient: User, doctor: User, day: date,
+    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     client.force_login(patient)
 
-    response = post_booking(client, doctor, slot=at(day, 10).isoformat())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_booking(client, doctor, slot=at(day, 10).isoformat())
 
     appointment = Appointment.objects.get()
     assert response.status_code == 302

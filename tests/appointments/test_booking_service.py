@@ -389,12 +389,17 @@ def test_it_notifies_patient_and_doctor_with_a_link_once_the_booking_commits(
 ) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
         appointment = book(patient, doctor, slot, chief_complaint="Chest pain")
+        # Nothing is written inside the booking's transaction: one task, queued on commit.
+        assert not Notification.objects.exists()
+    assert len(callbacks) == 1
+    with django_capture_on_commit_callbacks(execute=True) as deliveries:
+        callbacks[0]()  # the commit happens: the task (eager in tests) writes both
 
     notes = Notification.objects.filter(event=NotificationEvent.APPOINTMENT_BOOKED)
     url = reverse("appointments:detail", args=[appointment.pk])
     assert sorted(notes.values_list("user_id", flat=True)) == sorted([patient.pk, doctor.pk])
     assert set(notes.values_list("action_url", flat=True)) == {url}
-    assert len(callbacks) >= 2  # delivery is queued for after the commit
+    assert len(deliveries) >= 2  # each delivery is queued for after the task's commit
     for note in notes:
         assert "Chest pain" not in note.message
     doctor_note = notes.get(user=doctor)

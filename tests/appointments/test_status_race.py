@@ -53,3 +53,28 @@ def test_a_concurrent_cancel_and_complete_have_exactly_one_winner() -> None:
     assert appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.COMPLETED)
     # One change after the booking, not two.
     assert appointment.history.count() == 2
+
+
+def test_a_cancel_racing_a_reschedule_never_deadlocks() -> None:
+    from tests.appointments.lifecycle_support import on_the_hour, working_everyday
+
+    clinic = make_clinic()
+    working_everyday(clinic)
+    appointment = clinic.appointment(scheduled_at=on_the_hour(30))
+    new_time = on_the_hour(40)
+
+    for _ in range(3):  # the deadlock showed up in two tries out of three
+        results = race([
+            lambda: lifecycle.appointment_cancel(
+                actor=clinic.patient, appointment_id=appointment.pk),
+            lambda: lifecycle.appointment_reschedule(
+                actor=clinic.patient, appointment_id=appointment.pk, scheduled_at=new_time),
+        ])
+
+        assert not [r for r in results if isinstance(r, Exception)
+                    and not isinstance(r, errors.AppointmentChangeError | errors.BookingError)
+                    ], results
+        assert any(isinstance(r, Appointment) for r in results), results
+        Appointment.objects.filter(pk=appointment.pk).update(
+            status=AppointmentStatus.SCHEDULED, scheduled_at=on_the_hour(30)
+        )

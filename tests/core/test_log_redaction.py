@@ -59,3 +59,24 @@ def test_it_drops_query_strings_from_request_lines() -> None:
     line = '"GET /admin/accounts/user/?q=ayesha%40example.pk&role=PATIENT HTTP/1.1" 200 5120'
 
     assert redact(line) == '"GET /admin/accounts/user/?[redacted] HTTP/1.1" 200 5120'
+
+
+def test_error_reports_hide_traceback_locals_that_could_hold_phi(rf: RequestFactory) -> None:
+    from healthlink.error_reporting import PhiSafeExceptionReporterFilter
+
+    def view_that_fails() -> None:
+        complaint = "chest pain since Tuesday"  # noqa: F841 - inspected through the frame
+        appointment_id = 42  # noqa: F841
+        raise ValueError
+
+    try:
+        view_that_fails()
+    except ValueError as exc:
+        frame = exc.__traceback__.tb_next.tb_frame  # type: ignore[union-attr]
+
+    shown = dict(PhiSafeExceptionReporterFilter().get_traceback_frame_variables(
+        rf.get("/"), frame
+    ))
+
+    assert "chest pain" not in str(shown)
+    assert shown["appointment_id"] == 42
