@@ -2,7 +2,7 @@
 
 Run by hand, never in CI:
 
-    .venv/bin/python bench/booking_throughput.py [--clients 32] [--per-client 20] [--workers N]
+    .venv/bin/python bench/booking_throughput.py [--clients 32] [--per-client 40] [--workers N]
 
 What it does, all on this machine (127.0.0.1 only):
 1. creates its own database (bench_booking) on the PostgreSQL at 127.0.0.1:5432, migrates it,
@@ -58,6 +58,7 @@ SLOT = timedelta(minutes=30)
 REQUEST_TIMEOUT = 60.0
 BOOKED = re.compile(r"/appointments/(\d+)/$")
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+WARM_UP = 3  # requests per client on each path before timing
 
 
 # --- database and Django ----------------------------------------------------------------
@@ -361,7 +362,7 @@ def main() -> int:
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL",
                                                               "redis://127.0.0.1:6379/11"))
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--per-client", type=int, default=20,
+    parser.add_argument("--per-client", type=int, default=40,
                         help="requests per client in each bare and real phase (max 40)")
     parser.add_argument("--rounds", type=int, default=2, help="bare/real phase pairs")
     parser.add_argument("--contested-slots", type=int, default=8, help="per shared doctor")
@@ -420,12 +421,20 @@ def main() -> int:
             return run_phase(f"real booking, round {round_number + 1}", clients, jobs,
                              judge_booking, args.phase_deadline)
 
-        # Warm every worker on both paths before anything is timed.
-        run_phase("warm-up", clients, [[("/bench/bare-insert/", {
-            "patient": str(patient), "doctor": str(cast.bare_doctors[0]),
-            "scheduled_at": (datetime.combine(first_day + timedelta(days=30), clock(0, 0),
-                                              tzinfo=UTC) + n * SLOT).isoformat()})]
-            for n, patient in enumerate(cast.patients)], judge_bare, args.phase_deadline)
+        # Warm every worker on both paths before anything is timed: a few bare INSERTs and
+        # a few real bookings per client (own doctors, a day the timed phases never use),
+        # so imports, templates, connections and caches are hot in all workers.
+        warm_day = datetime.combine(first_day + timedelta(days=30), clock(0, 0), tzinfo=UTC)
+        run_phase("warm-up", clients, [
+            [("/bench/bare-insert/", {
+                "patient": str(patient), "doctor": str(cast.bare_doctors[0]),
+                "scheduled_at": (warm_day + (WARM_UP * n + k) * SLOT).isoformat()})
+             for k in range(WARM_UP)]
+            + [booking_job(doctor, warm_day + timedelta(days=3) + k * SLOT)
+               for k in range(WARM_UP)]
+            for n, (patient, doctor) in enumerate(zip(cast.patients, cast.own_doctors,
+                                                      strict=True))
+        ], lambda response, outcome: None, args.phase_deadline)
         for round_number in range(args.rounds):
             order = (bare, real) if round_number % 2 == 0 else (real, bare)
             outcomes.extend(phase(round_number) for phase in order)

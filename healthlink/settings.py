@@ -194,6 +194,8 @@ NOTIFICATION_REQUEUE_MAX_AGE_HOURS = env.int("NOTIFICATION_REQUEUE_MAX_AGE_HOURS
 
 # --- Scheduling ---
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
+# How long the first patient in line has a freed time to themselves before the next hears.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

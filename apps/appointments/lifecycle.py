@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 import psycopg
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -30,7 +31,7 @@ from apps.appointments.models import (
     WaitlistStatus,
 )
 from apps.appointments.permissions import appointment_scope
-from apps.appointments.selectors import WAITLIST_ACTIVE, user_zone, zone_day_bounds
+from apps.appointments.selectors import WAITLIST_ACTIVE, ends_after, user_zone, zone_day_bounds
 from apps.facilities.models import Facility
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
@@ -368,59 +369,96 @@ def waitlist_offer_freed_slot(
     skip_patient_id: int | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Tell the patients waiting for the doctor on that day, in join order, that `start` is free.
+    """Offer a freed time to the doctor's waitlist for that day, one patient at a time.
 
-    Every active entry (WAITING, or NOTIFIED earlier and still without a booking) is told at
-    once, earliest joiner first, and each message links to the booking page with the slot
-    chosen; whoever books first gets it, and the booking rules refuse the rest. Offering one
-    patient at a time would need a hold with an expiry that nothing here enforces: a slot
-    offered to someone who never answers would stay empty. Returns how many were told.
+    The first in line (earliest to join) is told at once, with a link that books the time if
+    it is still free. If nobody has taken it WAITLIST_OFFER_MINUTES later, the next in line
+    is told, and so on: patients hear in the order they joined, and an offer nobody answers
+    never leaves the time empty for long. Returns how many were told now (0 or 1).
     """
+    skip = [] if skip_patient_id is None else [skip_patient_id]
+    return waitlist_offer_next(
+        doctor_id=doctor.pk, start=start, facility_id=facility_id,
+        consultation_type=consultation_type, skip_patient_ids=skip, now=now,
+    )
+
+
+def waitlist_offer_next(
+    *,
+    doctor_id: int,
+    start: datetime,
+    facility_id: int | None,
+    consultation_type: str | None,
+    skip_patient_ids: list[int],
+    now: datetime | None = None,
+) -> int:
+    """Tell the next patient in line about `start`, unless it has started or been taken."""
     now = now or timezone.now()
-    if start <= now:
+    doctor = User.objects.filter(pk=doctor_id).first()
+    if doctor is None or start <= now or _time_taken(doctor_id, start):
         return 0
     zone = user_zone(doctor)
     day = timezone.localtime(start, zone).date()
     entries = list(
         WaitlistEntry.objects.select_for_update(of=("self",))
-        .filter(doctor_id=doctor.pk, day=day, status__in=WAITLIST_ACTIVE)
-        .exclude(patient_id=skip_patient_id)
+        .filter(doctor_id=doctor_id, day=day, status__in=WAITLIST_ACTIVE)
+        .exclude(patient_id__in=skip_patient_ids)
         .select_related("patient")
         .order_by("created_at", "pk")
     )
-    if not entries:
-        return 0
-
     # Someone who has since booked this doctor on that day needs no offer.
     day_start, day_end = zone_day_bounds(day, zone)
     booked = set(
         Appointment.objects.filter(
-            doctor_id=doctor.pk, status=AppointmentStatus.SCHEDULED,
+            doctor_id=doctor_id, status=AppointmentStatus.SCHEDULED,
             scheduled_at__gte=day_start, scheduled_at__lt=day_end,
             patient_id__in=[entry.patient_id for entry in entries],
         ).values_list("patient_id", flat=True)
     )
-    waiting = [entry for entry in entries if entry.patient_id not in booked]
     WaitlistEntry.objects.filter(
         pk__in=[entry.pk for entry in entries if entry.patient_id in booked]
     ).update(status=WaitlistStatus.BOOKED)
+    waiting = [entry for entry in entries if entry.patient_id not in booked]
+    if not waiting:
+        return 0
 
-    url = booking_link(doctor_id=doctor.pk, start=start, facility_id=facility_id,
-                       consultation_type=consultation_type)
-    for entry in waiting:
-        notification_create(
-            user=entry.patient, event=NotificationEvent.WAITLIST_SLOT_FREE,
-            title=_("A time is free with %(doctor)s") % {"doctor": doctor.name},
-            message=_("%(when)s is now free. Book it before someone else does.")
-            % {"when": _when(start, entry.patient)},
-            action_url=url,
-        )
-    WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in waiting]).update(
+    entry = waiting[0]
+    notification_create(
+        user=entry.patient, event=NotificationEvent.WAITLIST_SLOT_FREE,
+        title=_("A time is free with %(doctor)s") % {"doctor": doctor.name},
+        message=_("%(when)s is now free. Book it before someone else does.")
+        % {"when": _when(start, entry.patient)},
+        action_url=booking_link(doctor_id=doctor_id, start=start, facility_id=facility_id,
+                                consultation_type=consultation_type),
+    )
+    WaitlistEntry.objects.filter(pk=entry.pk).update(
         status=WaitlistStatus.NOTIFIED, notified_at=now
     )
-    logger.info("waitlist offered doctor=%s day=%s notified=%s booked=%s",
-                doctor.pk, day.isoformat(), len(waiting), len(booked))
-    return len(waiting)
+    if len(waiting) > 1:
+        offer = {
+            "doctor_id": doctor_id, "start": start.isoformat(), "facility_id": facility_id,
+            "consultation_type": consultation_type,
+            "skip_patient_ids": [*skip_patient_ids, entry.patient_id],
+        }
+        transaction.on_commit(lambda: _queue_next_offer(offer))
+    logger.info("waitlist offered doctor=%s day=%s entry=%s left=%s",
+                doctor_id, day.isoformat(), entry.pk, len(waiting) - 1)
+    return 1
+
+
+def _time_taken(doctor_id: int, start: datetime) -> bool:
+    return Appointment.objects.filter(
+        ends_after(start), doctor_id=doctor_id, status=AppointmentStatus.SCHEDULED,
+        scheduled_at__lte=start,
+    ).exists()
+
+
+def _queue_next_offer(offer: dict[str, object]) -> None:
+    from apps.appointments.tasks import waitlist_offer_next_task  # tasks imports services
+
+    waitlist_offer_next_task.apply_async(
+        kwargs=offer, countdown=settings.WAITLIST_OFFER_MINUTES * 60
+    )
 
 
 def waitlist_join(

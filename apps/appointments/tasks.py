@@ -26,3 +26,22 @@ def appointment_booked_notify(appointment_id: int, language: str | None = None) 
     return services.appointment_booked_notifications_create(
         appointment_id=appointment_id, language=language
     )
+
+
+@shared_task(name="appointments.waitlist_offer_next")
+def waitlist_offer_next_task(
+    *, doctor_id: int, start: str, facility_id: int | None, consultation_type: str | None,
+    skip_patient_ids: list[int],
+) -> int:
+    """The next patient in line hears of a freed time, if it is still free by now."""
+    from datetime import datetime
+
+    from django.db import transaction
+
+    from apps.appointments import lifecycle
+
+    with transaction.atomic():
+        return lifecycle.waitlist_offer_next(
+            doctor_id=doctor_id, start=datetime.fromisoformat(start), facility_id=facility_id,
+            consultation_type=consultation_type, skip_patient_ids=skip_patient_ids,
+        )

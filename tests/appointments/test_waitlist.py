@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -236,7 +237,7 @@ def waitlist_notes() -> list[Notification]:
 
 
 def test_waitlisted_patients_are_notified_in_the_order_they_joined(
-    doctor: User, day: date, full_day: list[Appointment]
+    doctor: User, day: date, full_day: list[Appointment], django_capture_on_commit_callbacks: Any
 ) -> None:
     # Joined in the order second, first, third; ids run the other way for two of them.
     first, second, third = (factories.PatientFactory.create() for _ in range(3))
@@ -244,10 +245,38 @@ def test_waitlisted_patients_are_notified_in_the_order_they_joined(
     join(first, doctor, day, joined_minutes_ago=30)
     join(third, doctor, day, joined_minutes_ago=10)
 
-    lifecycle.appointment_cancel(actor=full_day[0].patient, appointment_id=full_day[0].pk)
+    with django_capture_on_commit_callbacks() as queued:
+        lifecycle.appointment_cancel(actor=full_day[0].patient, appointment_id=full_day[0].pk)
 
+    # Only the first in line hears at once; the rest wait for the offer window.
+    assert [note.user_id for note in waitlist_notes()] == [first.pk]
+    # The window passes with the time still free: the queued offers run, in line order.
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in queued:
+            callback()
     assert [note.user_id for note in waitlist_notes()] == [first.pk, second.pk, third.pk]
     assert set(WaitlistEntry.objects.values_list("status", flat=True)) == {"NOTIFIED"}
+
+
+def test_the_next_in_line_is_not_told_once_the_time_is_taken(
+    doctor: User, day: date, full_day: list[Appointment], django_capture_on_commit_callbacks: Any
+) -> None:
+    first, second = factories.PatientFactory.create(), factories.PatientFactory.create()
+    join(first, doctor, day, joined_minutes_ago=20)
+    join(second, doctor, day, joined_minutes_ago=10)
+    freed = full_day[0]
+    with django_capture_on_commit_callbacks() as queued:
+        lifecycle.appointment_cancel(actor=freed.patient, appointment_id=freed.pk)
+
+    # The first in line books the time before the window ends.
+    factories.AppointmentFactory.create(
+        patient=first, doctor=doctor, scheduled_at=freed.scheduled_at,
+        consultation_type=freed.consultation_type, facility=freed.facility,
+    )
+    for callback in queued:
+        callback()
+
+    assert [note.user_id for note in waitlist_notes()] == [first.pk]
 
 
 def test_the_offer_links_to_the_booking_page_with_the_freed_slot(
