@@ -13,8 +13,9 @@ killed mid-batch leaves neither, and the next run sends the reminder.
 - When the 1-hour reminder is due, an unsent 24-hour one is superseded: it is claimed with
   no notification, so the patient gets one reminder that says the appointment is close
   rather than two at once (this also covers bookings made less than an hour ahead).
-  Between 24 h and 1 h ahead, a late 24-hour reminder is still sent, even for an
-  appointment booked inside that window, since it then carries the next useful nudge.
+  Between 24 h and 1 h ahead, a late 24-hour reminder is still sent (workers were down),
+  except for an appointment booked inside that window: its booking confirmation has just
+  said the same, and a "coming up tomorrow" a minute later reads as spam.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def _send_batch(*, now: datetime, batch_size: int) -> tuple[int, int, int]:
             .select_related("patient", "doctor", "facility")
             .only(
                 "pk", "scheduled_at", "duration_minutes", "consultation_type", "status",
+                "created_at",
                 "patient__id", "patient__name", "patient__time_zone",
                 "doctor__id", "doctor__name", "doctor__time_zone",
                 "facility__id", "facility__name",
@@ -148,7 +150,10 @@ def _send_batch(*, now: datetime, batch_size: int) -> tuple[int, int, int]:
         for claim_id, appointment_id, kind in claimed:
             appointment = by_id[appointment_id]
             hour_due = appointment.scheduled_at <= now + REMINDER_LEAD[ReminderKind.HOUR_BEFORE]
-            if kind == ReminderKind.DAY_BEFORE and hour_due:
+            booked_late = appointment.created_at > (
+                appointment.scheduled_at - REMINDER_LEAD[ReminderKind.DAY_BEFORE]
+            )
+            if kind == ReminderKind.DAY_BEFORE and (hour_due or booked_late):
                 superseded += 1
                 continue
             notification_id = _notify(appointment, kind)

@@ -261,3 +261,15 @@ def test_reminders_are_delivered_after_the_run_commits(
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         [appointment.patient.email, appointment.doctor.email]
     )
+
+
+def test_an_appointment_booked_inside_the_day_gets_no_day_before_reminder() -> None:
+    start = (timezone.now() + timedelta(hours=20)).replace(second=0, microsecond=0)
+    fresh = factories.AppointmentFactory(scheduled_at=start)  # booked just now
+
+    first = run_at(timezone.now())
+    hour = run_at(start - timedelta(minutes=59))
+
+    assert (first.sent, first.superseded) == (0, 1)
+    assert hour.sent == 1
+    assert len(reminders_to(fresh.patient)) == 1  # the hour-before one only

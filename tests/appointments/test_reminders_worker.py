@@ -33,7 +33,10 @@ def real_worker(transactional_db: None) -> Iterator[None]:
 
 def test_the_reminder_task_on_a_worker_sends_a_due_reminder_once(real_worker: None) -> None:
     start = (timezone.now() + timedelta(hours=5)).replace(microsecond=0)
-    appointment = factories.AppointmentFactory(scheduled_at=start)
+    # Booked two days ago, so its 24-hour reminder is due (a fresh booking would skip it).
+    appointment = factories.AppointmentFactory(
+        scheduled_at=start, created_at=timezone.now() - timedelta(days=2)
+    )
 
     first = send_due_reminders.delay().get(timeout=30)
     second = send_due_reminders.delay().get(timeout=30)
