@@ -7,6 +7,8 @@ import re
 
 # /accounts/password/reset/<uidb64>.<token>/ — the uid stays, the token goes.
 _RESET_TOKEN = re.compile(r"(/password/reset/[^/.\s]*\.)(?!set-password/)[^/\s?\"]+")
+# A malformed link (no uid separator) is redacted whole: it may still be a real token.
+_RESET_MALFORMED = re.compile(r"(/password/reset/)(?![^/\s?\"]*\.)[^/\s?\"]+")
 # /accounts/verify/<signed token>/ — the whole token goes ("resend" is a page, not a token).
 _VERIFY_TOKEN = re.compile(r"(/accounts/verify/)(?!resend/)[^/\s?\"]+")
 
@@ -18,6 +20,7 @@ _QUERY = re.compile(r"(\s/[^\s?\"]*)\?[^\s\"]*")
 
 def redact(text: str) -> str:
     text = _RESET_TOKEN.sub(r"\1[redacted]", text)
+    text = _RESET_MALFORMED.sub(r"\1[redacted]", text)
     text = _VERIFY_TOKEN.sub(r"\1[redacted]", text)
     return _QUERY.sub(r"\1?[redacted]", text)
 

@@ -83,6 +83,14 @@ class BookingForm(VisitKindForm):
         return value
 
 
+class MinuteTimeField(forms.TimeField):
+    """A wall-clock time to the minute: seconds would put slots off the visible grid."""
+
+    def clean(self, value: Any) -> Any:
+        cleaned = super().clean(value)
+        return cleaned.replace(second=0, microsecond=0) if cleaned else cleaned
+
+
 class WeeklyHoursForm(forms.Form):
     weekdays = forms.TypedMultipleChoiceField(
         label=_("Days"), choices=Weekday.choices, coerce=int,
@@ -93,9 +101,9 @@ class WeeklyHoursForm(forms.Form):
         label=_("Where"), queryset=Facility.objects.none(), required=False,
         empty_label=_("Video and phone (remote)"),
     )
-    start_time = forms.TimeField(label=_("From"),
+    start_time = MinuteTimeField(label=_("From"),
                                  widget=forms.TimeInput(attrs={"type": "time"}))
-    end_time = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = MinuteTimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
     slot_minutes = forms.IntegerField(
         label=_("Slot length (minutes)"), initial=30, min_value=MIN_SLOT_MINUTES,
         max_value=MAX_SLOT_MINUTES,
@@ -119,11 +127,11 @@ class AvailabilityExceptionForm(forms.Form):
         validators=[validate_calendar_day],
         help_text=_("Leave empty for a single day."),
     )
-    start_time = forms.TimeField(
+    start_time = MinuteTimeField(
         label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}),
         help_text=_("Leave both times empty for whole days off."),
     )
-    end_time = forms.TimeField(label=_("Until"), required=False,
+    end_time = MinuteTimeField(label=_("Until"), required=False,
                                widget=forms.TimeInput(attrs={"type": "time"}))
     facility = forms.ModelChoiceField(
         label=_("Where"), queryset=Facility.objects.none(), required=False,

@@ -80,3 +80,9 @@ def test_error_reports_hide_traceback_locals_that_could_hold_phi(rf: RequestFact
 
     assert "chest pain" not in str(shown)
     assert shown["appointment_id"] == 42
+
+
+def test_a_malformed_reset_link_is_redacted_whole() -> None:
+    line = '"GET /accounts/password/reset/SECRETTOKEN123abc/ HTTP/1.1" 302'
+
+    assert "SECRETTOKEN" not in redact(line)
