@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -482,7 +483,7 @@ def booking_facts(
     doctor's booked time, the patient's, the waitlist). Call it after locking the patient's
     row, so the patient's calendar read cannot race another booking of theirs.
     """
-    params = {
+    params: dict[str, Any] = {
         "doctor": doctor_id,
         "patient": patient_id,
         "start": start,
@@ -519,6 +520,15 @@ def booking_facts(
         blocks=_usable_blocks(weekly, exceptions, start, until),
         doctor_booked=doctor_booked, patient_booked=patient_booked, waitlisted=waitlisted,
     )
+
+
+def bookable_doctor_get(*, doctor_id: int) -> User:
+    """A doctor patients may book (listed: PMDC-verified, not deleted); User.DoesNotExist else.
+
+    The same doctors as facilities.selectors.doctor_get, in one query without their
+    facilities: the booking request needs only the doctor's row.
+    """
+    return User.objects.get(pk=doctor_id, role=Role.DOCTOR, pmdc_verified=True)
 
 
 # --- reads for the doctor's own pages ---------------------------------------------------

@@ -14,7 +14,9 @@ def send_due_reminders() -> dict[str, int]:
     return {"sent": run.sent, "superseded": run.superseded, "batches": run.batches}
 
 
-@shared_task(name="appointments.booked_notify", acks_late=True)
+# ignore_result: nobody reads the count, and a Redis result backend would otherwise
+# subscribe to the result channel on every booking request that queues this.
+@shared_task(name="appointments.booked_notify", acks_late=True, ignore_result=True)
 def appointment_booked_notify(appointment_id: int, language: str | None = None) -> int:
     """Write the booking's notifications for patient and doctor; a rerun writes nothing twice.
 

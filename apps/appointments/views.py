@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.models import User
 from apps.appointments import availability, errors, selectors, services
 from apps.appointments.forms import BookingForm, VisitKindForm
-from apps.facilities.selectors import doctor_facilities, doctor_get
+from apps.facilities.selectors import doctor_facilities
 
 # Errors about fields the booking step shows; the others (type, place) are page-level.
 _SHOWN_FIELDS = ("slot", "chief_complaint")
@@ -25,7 +25,8 @@ _SHOWN_FIELDS = ("slot", "chief_complaint")
 def book(request: HttpRequest, doctor_id: int) -> HttpResponse:
     viewer = cast(User, request.user)
     try:
-        doctor = doctor_get(actor=viewer, doctor_id=doctor_id)
+        # The listed doctor's row only: their facilities are read below if a page is shown.
+        doctor = availability.bookable_doctor_get(doctor_id=doctor_id)
     except User.DoesNotExist:
         raise Http404 from None
 
@@ -57,7 +58,7 @@ def book(request: HttpRequest, doctor_id: int) -> HttpResponse:
         kind.is_valid()
         week = availability.booking_week(
             doctor=doctor,
-            facilities=[link.facility for link in doctor.practice_links.all()],
+            facilities=list(facility_choices),
             zone=zone,
             week=kind.cleaned_data.get("week") or 0,
             consultation_type=kind.cleaned_data.get("consultation_type") or None,
