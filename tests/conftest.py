@@ -46,3 +46,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"CI forbids skipped tests; skipped: {', '.join(_skipped[:20])}", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_queue_per_test_process(worker_id: str) -> None:
+    """Parallel test processes share one Redis: give each its own queue, so a real worker
+    started by one process never takes (and fails) another process's tasks."""
+    from healthlink.celery import app
+
+    app.conf.task_default_queue = f"healthlink-test-{worker_id}"

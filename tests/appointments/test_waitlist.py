@@ -375,3 +375,18 @@ def test_the_day_is_the_doctors_calendar_day() -> None:
     lifecycle.appointment_cancel(actor=doctor, appointment_id=appointment.pk, reason="Off")
 
     assert [note.user_id for note in waitlist_notes()] == [right.patient_id]
+
+
+def test_the_offer_link_opens_the_booking_page_with_that_time_chosen(
+    client: Client, doctor: User, day: date, full_day: list[Appointment]
+) -> None:
+    waiting = factories.PatientFactory.create()
+    join(waiting, doctor, day)
+    lifecycle.appointment_cancel(actor=doctor, appointment_id=full_day[1].pk, reason="Ill")
+    (note,) = waitlist_notes()
+    client.force_login(waiting)
+
+    html = client.get(note.action_url).content.decode()
+
+    key = at(day, 10, 30).astimezone(UTC).isoformat()
+    assert f'value="{key}" checked' in html
