@@ -384,6 +384,7 @@ def test_the_offer_link_opens_the_booking_page_with_that_time_chosen(
     join(waiting, doctor, day)
     lifecycle.appointment_cancel(actor=doctor, appointment_id=full_day[1].pk, reason="Ill")
     (note,) = waitlist_notes()
+    assert note.action_url is not None
     client.force_login(waiting)
 
     html = client.get(note.action_url).content.decode()
