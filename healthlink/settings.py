@@ -279,12 +279,15 @@ ELASTICSEARCH_DSL_AUTOSYNC = bool(ELASTICSEARCH_URL)
 ELASTICSEARCH_DSL_AUTO_REFRESH = bool(ELASTICSEARCH_URL)
 
 # --- Email ----------------------------------------------------------------------------
+# In development emails go to files under var/mail, not the console: they carry names and
+# one-time links, and the console is the log stream.
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
+    default="django.core.mail.backends.filebased.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 # A delivery holds its notification row locked while SMTP talks: never wait forever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HealthLink <no-reply@healthlink.pk>")
