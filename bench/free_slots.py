@@ -24,9 +24,6 @@ that week (Python and its three queries). It prints both p95s and their ratio (t
 from __future__ import annotations
 
 import argparse
-import base64
-import os
-import secrets
 import statistics
 import sys
 import time
@@ -36,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg
+from _harness import drop_database, recreate_database, set_up_django, use_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -44,47 +41,6 @@ ZONE = "Asia/Karachi"
 SPAN_DAYS = 730  # background bookings are spread over two years around the measured week
 
 
-def admin_dsn(server: str) -> str:
-    return server.rstrip("/") + "/postgres"
-
-
-def recreate_database(server: str, name: str) -> None:
-    with psycopg.connect(admin_dsn(server), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(server: str, name: str) -> None:
-    with psycopg.connect(admin_dsn(server), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def set_up_django(database_url: str) -> None:
-    """Production-like settings (DEBUG off) with throwaway keys; nothing here is a secret."""
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "healthlink.settings"
-    os.environ["DEBUG"] = "0"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.pop("HEALTHLINK_TESTING", None)
-    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
-    os.environ["PHI_ENCRYPTION_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    os.environ["PHI_BLIND_INDEX_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    # Never connected to by this bench; set so settings do not start an embedded Redis.
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def use_schema(schema: str) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET search_path TO {schema}, public")
 
 
 # --- data -------------------------------------------------------------------------------
@@ -308,7 +264,8 @@ def main() -> int:
 
     recreate_database(args.server, args.database)
     try:
-        set_up_django(f"{args.server.rstrip('/')}/{args.database}")
+        set_up_django(f"{args.server.rstrip('/')}/{args.database}",
+                      redis_url="redis://127.0.0.1:6379/12")
         from apps.accounts.models import User
 
         print(f"free slots for one doctor's week; {args.doctors} doctors, loading:")

@@ -17,10 +17,7 @@ It prints both p95s and their ratio, then drops the database.
 from __future__ import annotations
 
 import argparse
-import base64
-import os
 import random
-import secrets
 import statistics
 import sys
 import time
@@ -30,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import psycopg
+from _harness import drop_database, recreate_database, set_up_django, use_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -60,47 +57,6 @@ def spot(rng: random.Random, city_share: float) -> tuple[float, float]:
     return rng.uniform(south, north), rng.uniform(west, east)
 
 
-def admin_dsn(server: str) -> str:
-    return server.rstrip("/") + "/postgres"
-
-
-def recreate_database(server: str, name: str) -> None:
-    with psycopg.connect(admin_dsn(server), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(server: str, name: str) -> None:
-    with psycopg.connect(admin_dsn(server), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def set_up_django(database_url: str) -> None:
-    """Production-like settings (DEBUG off) with throwaway keys; nothing here is a secret."""
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "healthlink.settings"
-    os.environ["DEBUG"] = "0"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.pop("HEALTHLINK_TESTING", None)
-    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
-    os.environ["PHI_ENCRYPTION_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    os.environ["PHI_BLIND_INDEX_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    # Never connected to by this bench; set so settings do not start an embedded Redis.
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def use_schema(schema: str) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET search_path TO {schema}, public")
 
 
 def add_facilities(schema: str, count: int, rng: random.Random) -> None:
@@ -223,7 +179,8 @@ def main() -> int:
 
     recreate_database(args.server, args.database)
     try:
-        set_up_django(f"{args.server.rstrip('/')}/{args.database}")
+        set_up_django(f"{args.server.rstrip('/')}/{args.database}",
+                      redis_url="redis://127.0.0.1:6379/11")
         query_rng = random.Random(args.seed)  # noqa: S311 - synthetic data, not secrets
         points = [spot(query_rng, 0.6) for _ in range(args.queries)]
         schemas = {"small": "bench_small", "large": "bench_large"}

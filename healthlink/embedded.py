@@ -457,10 +457,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             if was_running
         ]
-        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        sys.stdout.write("stopped: " + (", ".join(stopped) if stopped else "nothing was running")
+                         + "\n")
         return 0
     for name, text in status(var_dir).items():
-        print(f"{name}: {text}")
+        sys.stdout.write(f"{name}: {text}\n")
     return 0
 
 
