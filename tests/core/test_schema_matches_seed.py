@@ -294,7 +294,11 @@ def load_catalog() -> Catalog:
 @pytest.fixture(scope="module")
 def catalog(django_db_setup: None, django_db_blocker: Any) -> Catalog:
     with django_db_blocker.unblock():
-        return load_catalog()
+        try:
+            return load_catalog()
+        finally:
+            # Opened outside any test: close it, or the test database cannot be dropped.
+            connection.close()
 
 
 def normalize_default(expression: str) -> str:
