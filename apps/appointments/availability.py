@@ -437,9 +437,10 @@ class BookingFacts:
 
 
 # One round trip for a booking check: the doctor's weekly hours, their exceptions near the
-# date, their SCHEDULED time near it, the patient's SCHEDULED time overlapping it, and (when
-# asked) whether the patient waits on the doctor's waitlist that day. Rows are told apart by
-# the first column; the same filters as _blocks, _booked and the patient calendar check.
+# date, their SCHEDULED time overlapping [start, until) (the index range is _booked's; only
+# overlapping rows come back, not the doctor's whole day), the patient's SCHEDULED time
+# overlapping it, and (when asked) whether the patient waits on the doctor's waitlist that
+# day. Rows are told apart by the first column.
 _BOOKING_FACTS_SQL = """
 SELECT 'w', weekday, NULL::varchar, NULL::date, NULL::date, start_time, end_time,
        slot_minutes, time_zone, facility_id, NULL::timestamptz, NULL::integer
@@ -454,6 +455,7 @@ SELECT 'd', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, scheduled_at, 
   FROM appointments
  WHERE doctor_id = %(doctor)s AND status = %(scheduled)s
    AND scheduled_at >= %(booked_from)s AND scheduled_at < %(until)s AND id <> %(exclude)s
+   AND scheduled_at + duration_minutes * interval '1 minute' > %(start)s
 UNION ALL
 SELECT 'p', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, scheduled_at, duration_minutes
   FROM appointments
