@@ -14,7 +14,7 @@ from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChange
 from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -41,18 +41,8 @@ from apps.audit.services import client_ip
 logger = logging.getLogger(__name__)
 
 
-def _first_url(*names: str) -> str:
-    # The dashboard and home page belong to another app; fall back while they are missing.
-    for name in names:
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return "/"
-
-
 def _dashboard_url() -> str:
-    return _first_url(settings.LOGIN_REDIRECT_URL, "accounts:profile")
+    return reverse(settings.LOGIN_REDIRECT_URL)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -112,7 +102,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         logger.info("logout user=%s", request.user.pk)
     logout(request)
     messages.info(request, _("You have logged out."))
-    return redirect(_first_url(settings.LOGOUT_REDIRECT_URL, "accounts:login"))
+    return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
 def _register(
