@@ -32,6 +32,15 @@ class PhiAccessLog(CreatedAtModel):
     reason = models.TextField(_("reason"), null=True, blank=True)
     ip_address = models.CharField(max_length=50, null=True, blank=True)
     user_agent = models.TextField(null=True, blank=True)
+    # Beyond the documented columns: whose PHI it was (the "who accessed my data" page reads
+    # by it), and how the access went. A refused attempt is logged as well as a granted one;
+    # break_glass marks a read by a doctor with no treatment relationship, reason stated.
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+        blank=True, db_index=False,
+    )
+    refused = models.BooleanField(_("refused"), default=False, db_default=False)
+    break_glass = models.BooleanField(_("break-glass"), default=False, db_default=False)
 
     class Meta:
         db_table = "phi_access_logs"
@@ -42,6 +51,8 @@ class PhiAccessLog(CreatedAtModel):
             models.Index(fields=["resource_type", "resource_id"],
                          name="idx_phi_access_logs_resource"),
             models.Index(fields=["created_at"], name="idx_phi_access_logs_created_at"),
+            models.Index(fields=["patient", "created_at"],
+                         name="idx_phi_access_logs_patient"),
         ]
         constraints = [
             choices_check("action", PhiAction.values, table="phi_access_logs"),
