@@ -38,6 +38,8 @@ class NotificationEvent(models.TextChoices):
     WAITLIST_SLOT_FREE = "WAITLIST_SLOT_FREE", _("A waitlisted slot is free")
     PAYMENT_RECEIVED = "PAYMENT_RECEIVED", _("Payment received")
     PRESCRIPTION_READY = "PRESCRIPTION_READY", _("Prescription ready")
+    RECORDS_BREAK_GLASS = "RECORDS_BREAK_GLASS", _("Records opened in an emergency")
+    DATA_EXPORT_READY = "DATA_EXPORT_READY", _("Data export ready")
     GENERAL = "GENERAL", _("General")
 
 
