@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -234,4 +235,27 @@ def waitlist_entry_get_for_patient(*, actor: Actor, entry_id: int) -> WaitlistEn
         raise WaitlistEntry.DoesNotExist
     return WaitlistEntry.objects.get(
         pk=entry_id, patient_id=actor.pk, status__in=WAITLIST_ACTIVE
+    )
+
+
+TREATING_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETED)
+
+
+def doctor_has_treated(*, doctor_id: int, patient_id: int) -> bool:
+    """Whether a completed or scheduled appointment links this doctor to this patient.
+
+    This is the treatment relationship that lets a doctor read a patient's records, write
+    them records and prescriptions, and read their family history (DESIGN: roles and access).
+    A cancelled or no-show appointment creates none.
+    """
+    return Appointment.objects.filter(
+        doctor_id=doctor_id, patient_id=patient_id, status__in=TREATING_STATUSES,
+    ).exists()
+
+
+def patients_treated_by(*, doctor_id: int) -> QuerySet[Any]:
+    """Ids of the patients this doctor has a treatment relationship with (a subquery)."""
+    return (
+        Appointment.objects.filter(doctor_id=doctor_id, status__in=TREATING_STATUSES)
+        .values("patient_id").distinct()
     )
