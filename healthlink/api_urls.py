@@ -5,6 +5,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 from apps.accounts.api import RevocableTokenRefreshView
 from apps.appointments import api as appointments_api
 from apps.facilities import api as facilities_api
+from apps.records import api as records_api
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -17,4 +18,8 @@ urlpatterns = [
          name="api-appointment-list"),
     path("appointments/<int:appointment_id>/", appointments_api.AppointmentDetailApi.as_view(),
          name="api-appointment-detail"),
+    # --- records (issue 4) ---
+    path("records/", records_api.RecordListApi.as_view(), name="api-record-list"),
+    path("records/<int:record_id>/", records_api.RecordDetailApi.as_view(),
+         name="api-record-detail"),
 ]

@@ -268,6 +268,37 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# --- Records: attachment storage (issue 4) ----------------------------------------------
+# Medical record attachments have their own storage: a private directory outside MEDIA_ROOT
+# that no URL serves, or the S3/MinIO bucket with a private ACL and short signed URLs.
+# Files are only ever read back through the records app's authorized download view.
+RECORD_ATTACHMENT_MAX_BYTES = env.int("RECORD_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+RECORD_ATTACHMENT_ROOT = Path(
+    env.str("RECORD_ATTACHMENT_ROOT", default=str(VAR_DIR / "private" / "records"))
+)
+RECORD_ATTACHMENT_URL_EXPIRE = env.int("RECORD_ATTACHMENT_URL_EXPIRE", default=60)
+RECORD_BREAK_GLASS_MINUTES = env.int("RECORD_BREAK_GLASS_MINUTES", default=60)
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["records"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": RECORD_ATTACHMENT_URL_EXPIRE,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "private, no-store"},
+        },
+    }
+else:
+    STORAGES["records"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": RECORD_ATTACHMENT_ROOT, "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
+# --- end records ---
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("appointments/", include("apps.appointments.urls")),
     path("doctors/", include("apps.facilities.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    path("records/", include("apps.records.urls")),  # records (issue 4)
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

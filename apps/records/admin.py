@@ -12,7 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.audit.admin import PhiAuditedAdminMixin, PhiAuditedHistoryMixin
 from apps.audit.models import PhiResource
 from apps.core.admin import HealthLinkModelAdmin, ReadOnlyAdminMixin, select_related_without_phi
-from apps.records.models import FamilyMedicalHistory, MedicalRecord
+from apps.records.models import BreakGlassGrant, FamilyMedicalHistory, MedicalRecord
 
 
 @admin.register(MedicalRecord)
@@ -50,3 +50,17 @@ class FamilyMedicalHistoryAdmin(PhiAuditedAdminMixin, ReadOnlyAdminMixin, Health
 
     def phi_resource_id(self, obj: Any) -> Any:
         return obj.patient_id
+
+
+@admin.register(BreakGlassGrant)
+class BreakGlassGrantAdmin(ReadOnlyAdminMixin, HealthLinkModelAdmin):
+    """Emergency reads of records: who, for whom, why, until when. Written only by services."""
+
+    list_display = ("id", "created_at", "expires_at", "doctor", "patient")
+    date_hierarchy = "created_at"
+    search_fields = ("=id", "doctor__email", "patient__email")
+    ordering = ("-created_at", "-id")
+    list_select_related = ("doctor", "patient")
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[BreakGlassGrant]:
+        return select_related_without_phi(super().get_queryset(request), "doctor", "patient")

@@ -95,3 +95,38 @@ class FamilyMedicalHistory(CreatedAtModel):
 
     def __str__(self) -> str:
         return f"Family history #{self.pk}"
+
+
+class BreakGlassGrant(CreatedAtModel):
+    """A doctor with no treatment relationship opened a patient's records, reason stated.
+
+    Valid until `expires_at`; every read under it is logged with break_glass=True and the
+    reason, and the patient is told once per grant.
+    """
+
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False,
+    )
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False,
+    )
+    reason = models.TextField(_("reason"))
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        db_table = "break_glass_grants"
+        verbose_name = _("break-glass grant")
+        verbose_name_plural = _("break-glass grants")
+        indexes = [
+            models.Index(fields=["doctor", "patient", "expires_at"],
+                         name="idx_break_glass_grants_lookup"),
+            models.Index(fields=["patient", "created_at"],
+                         name="idx_break_glass_grants_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")),
+                                   name="ck_break_glass_grants_expiry_after_creation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Break-glass grant #{self.pk}"
