@@ -288,6 +288,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "default_acl": "private",
             "querystring_auth": True,
             "querystring_expire": RECORD_ATTACHMENT_URL_EXPIRE,
+            "signature_version": "s3v4",
             "file_overwrite": False,
             "object_parameters": {"CacheControl": "private, no-store"},
         },
