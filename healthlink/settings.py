@@ -285,7 +285,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
-            "default_acl": "private",
+            # Empty for a bucket with ACLs disabled (owner-enforced): it is private anyway.
+            "default_acl": env.str("RECORD_ATTACHMENT_S3_ACL", default="private") or None,
             "querystring_auth": True,
             "querystring_expire": RECORD_ATTACHMENT_URL_EXPIRE,
             "signature_version": "s3v4",

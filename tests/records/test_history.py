@@ -35,5 +35,5 @@ def test_history_rows_hold_ciphertext_never_plaintext(
     for plaintext in ("Iron deficiency", "Ferrous", "Recheck", "Thalassaemia", "Folic",
                       "Family screening"):
         assert all(plaintext not in value for value in values)
-    versions = list(record.history.order_by("history_id"))  # type: ignore[attr-defined]
+    versions = list(record.history.order_by("history_id"))
     assert [v.diagnosis for v in versions] == ["Iron deficiency anaemia", "Thalassaemia minor"]
