@@ -37,6 +37,7 @@ from apps.appointments.models import (
     DoctorAvailability,
 )
 from apps.facilities.models import DoctorFacility, Facility, FacilityType
+from apps.records.models import MedicalRecord
 
 logger = logging.getLogger(__name__)
 
@@ -455,6 +456,34 @@ def _ensure_appointments(
             logger.warning("demo appointment not booked: doctor=%s has no free slot", doctor.pk)
 
 
+# --- medical records (records, issue 4) ---------------------------------------------------
+
+DEMO_RECORDS: tuple[tuple[str, int, dict[str, str]], ...] = (
+    ("CONSULTATION", 40, {
+        "diagnosis": "Demo: seasonal allergic rhinitis",
+        "treatment": "Demo: antihistamine at night for two weeks",
+        "notes": "Synthetic demo record.",
+    }),
+    ("LAB_RESULT", 20, {
+        "diagnosis": "Demo: complete blood count within normal limits",
+        "notes": "Synthetic demo record.",
+    }),
+)
+
+
+def _ensure_records(patient: User, doctor: User, report: SeedReport) -> None:
+    """Two synthetic records by the demo doctor for the demo patient, once."""
+    if MedicalRecord.objects.filter(patient=patient, doctor=doctor).exists():
+        return
+    now = timezone.now()
+    for record_type, days_ago, texts in DEMO_RECORDS:
+        MedicalRecord.objects.create(
+            patient=patient, doctor=doctor, record_type=record_type,
+            record_date=now - datetime.timedelta(days=days_ago), **texts,
+        )
+        report.created["medical records"] += 1
+
+
 # --- entry point ----------------------------------------------------------------------
 
 
@@ -482,6 +511,7 @@ def demo_seed(*, password: str) -> SeedReport:
         _ensure_working_hours(doctors, report)
         doctor1_facility = facilities[0]
         _ensure_appointments(users[patient_email(1)], doctors[0], doctor1_facility, report)
+        _ensure_records(users[patient_email(1)], doctors[0], report)
     logger.info(
         "demo seed finished created=%s updated=%s seconds=%.2f", dict(report.created),
         dict(report.updated), time.monotonic() - started,
