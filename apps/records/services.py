@@ -328,7 +328,7 @@ def _patient_by_identifier(identifier: str) -> User | None:
     value = identifier.strip()
     if "@" in value:
         return User.objects.filter(
-            role=Role.PATIENT, email=User.objects.normalize_email(value)
+            role=Role.PATIENT, email__iexact=User.objects.normalize_email(value)
         ).first()
     try:
         patient: User | None = User.objects.with_cnic(value).filter(role=Role.PATIENT).first()

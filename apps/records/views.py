@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
@@ -234,5 +235,6 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                 return redirect("records:patient", patient_id=patient_id)
             # The same answer for an unknown CNIC or email and for a non-patient account.
             form.add_error("identifier", _("No patient matches these details."))
-    return render(request, "records/break_glass.html", {"form": form})
+    minutes = int(getattr(settings, "RECORD_BREAK_GLASS_MINUTES", 60))
+    return render(request, "records/break_glass.html", {"form": form, "minutes": minutes})
 

@@ -199,3 +199,15 @@ def test_the_grant_is_for_that_patient_only(
     client.post(URL, {"identifier": CNIC, "reason": REASON})
 
     assert client.get(detail_url(theirs)).status_code == 404
+
+
+def test_the_email_lookup_ignores_case_and_the_page_states_the_duration(
+    identified_patient: User, other_doctor: User,
+) -> None:
+    client = logged_in(other_doctor)
+
+    assert b"Access lasts 60 minutes" in client.get(URL).content
+    response = client.post(URL, {"identifier": f"  {identified_patient.email.upper()} ",
+                                 "reason": REASON})
+    assert response.status_code == 302
+    assert BreakGlassGrant.objects.get().patient_id == identified_patient.pk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,17 @@ def test_a_refused_upload_leaves_no_earlier_file_behind(
 
     assert list(record_storage.rglob("*.pdf")) == []
     assert not MedicalRecord.objects.exists()
+
+
+def test_the_write_and_edit_pages_have_a_query_bound(
+    patient: User, doctor: User, record: MedicalRecord, django_assert_max_num_queries: Any,
+) -> None:
+    for hours in range(5):
+        factories.AppointmentFactory(patient=patient, doctor=doctor,
+                                     scheduled_at=record.record_date + timedelta(hours=hours))
+    client = logged_in(doctor)
+
+    with django_assert_max_num_queries(12):
+        assert client.get(create_url(patient)).status_code == 200
+    with django_assert_max_num_queries(14):
+        assert client.get(edit_url(record)).status_code == 200
