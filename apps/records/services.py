@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role, User
@@ -41,6 +42,8 @@ from apps.records.selectors import appointments_for_record, record_get
 logger = logging.getLogger(__name__)
 
 BREAK_GLASS_REASON_MIN_LENGTH = 20
+# Look-ups by CNIC or email, found or not, per doctor per hour: a brake on enumeration.
+BREAK_GLASS_LOOKUPS_PER_HOUR = 10
 
 
 class RecordNotFound(Exception):
@@ -352,6 +355,7 @@ def break_glass_open(*, doctor: User, identifier: str, reason: str) -> int | Non
         )
     if not is_practising_doctor(doctor):
         return None
+    _count_lookup(doctor)
     patient = _patient_by_identifier(identifier)
     if patient is None or patient.pk == doctor.pk:
         logger.info("break-glass lookup matched no patient doctor=%s", doctor.pk)
@@ -370,6 +374,20 @@ def break_glass_open(*, doctor: User, identifier: str, reason: str) -> int | Non
     return patient.pk
 
 
+def _count_lookup(doctor: User) -> None:
+    key = f"records:break-glass-lookups:{doctor.pk}"
+    cache.add(key, 0, timeout=3600)  # the window opens at the first look-up of the hour
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > BREAK_GLASS_LOOKUPS_PER_HOUR:
+        logger.warning("break-glass look-ups throttled doctor=%s", doctor.pk)
+        raise RecordError(_("Too many emergency look-ups in the last hour. Try again later, "
+                            "or ask an administrator."))
+
+
 def _access_log_url() -> str | None:
     try:
         return reverse("audit:access_log")
@@ -380,12 +398,15 @@ def _access_log_url() -> str | None:
 def _notify_break_glass(grant_id: int) -> None:
     grant = BreakGlassGrant.objects.select_related("doctor", "patient").get(pk=grant_id)
     # No PHI here: the doctor's name only, never the reason or what was read.
-    notification_create(
-        user=grant.patient,
-        event=NotificationEvent.RECORDS_BREAK_GLASS,
-        title=_("Your medical records were opened in an emergency"),
-        message=_("%(doctor)s opened your medical records without an appointment with you, "
-                  "stating a reason. You can see every access to your data on your "
-                  "access log.") % {"doctor": grant.doctor.name},
-        action_url=_access_log_url(),
-    )
+    # LIMITATION: users have no language preference yet — written in LANGUAGE_CODE, not in
+    # the language of the doctor whose request created it.
+    with translation.override(settings.LANGUAGE_CODE):
+        notification_create(
+            user=grant.patient,
+            event=NotificationEvent.RECORDS_BREAK_GLASS,
+            title=_("Your medical records were opened in an emergency"),
+            message=_("%(doctor)s opened your medical records without an appointment with "
+                      "you, stating a reason. You can see every access to your data on your "
+                      "access log.") % {"doctor": grant.doctor.name},
+            action_url=_access_log_url(),
+        )

@@ -1,16 +1,32 @@
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.appointments.models import Appointment, AppointmentStatus
 from apps.records.models import MedicalRecord, RecordType
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace() -> Iterator[None]:
+    """The break-glass throttle counts in the cache: a fresh key prefix per test (not
+    cache.clear(), which would empty a broker another test process shares)."""
+    caches: dict[str, Any] = {
+        alias: {**config, "KEY_PREFIX": f"test-records-{uuid.uuid4().hex}"}
+        for alias, config in django_settings.CACHES.items()
+    }
+    with override_settings(CACHES=caches):
+        yield
 
 
 @pytest.fixture(autouse=True)

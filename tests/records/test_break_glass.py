@@ -211,3 +211,23 @@ def test_the_email_lookup_ignores_case_and_the_page_states_the_duration(
                                  "reason": REASON})
     assert response.status_code == 302
     assert BreakGlassGrant.objects.get().patient_id == identified_patient.pk
+
+
+def test_look_ups_are_throttled_per_doctor(
+    identified_patient: User, other_doctor: User, doctor: User,
+) -> None:
+    from apps.records.services import BREAK_GLASS_LOOKUPS_PER_HOUR
+
+    client = logged_in(other_doctor)
+    for number in range(BREAK_GLASS_LOOKUPS_PER_HOUR):
+        miss = client.post(URL, {"identifier": f"nobody{number}@test.healthlink.pk",
+                                 "reason": REASON})
+        assert b"No patient matches these details." in miss.content
+
+    blocked = client.post(URL, {"identifier": CNIC, "reason": REASON})
+
+    assert blocked.status_code == 200
+    assert b"Too many emergency look-ups" in blocked.content
+    assert not BreakGlassGrant.objects.exists()
+    allowed = logged_in(doctor).post(URL, {"identifier": CNIC, "reason": REASON})
+    assert allowed.status_code == 302  # another doctor has their own allowance
