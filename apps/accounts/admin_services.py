@@ -144,3 +144,26 @@ def user_restore(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
         outcome.changed_ids, outcome.skipped,
     )
     return outcome
+
+
+# --- Forced logout (lifecycle) ------------------------------------------------------------
+
+
+def user_force_logout(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
+    """Set tokens_revoked_at: every web session and API token issued before now ends."""
+
+    def skip_reason(user: User) -> str | None:
+        if not admin_may_manage(actor, user):
+            return SKIP_PLATFORM_OWNER
+        return None
+
+    now = timezone.now()
+    outcome = _apply(
+        actor=actor, user_ids=user_ids, skip_reason=skip_reason,
+        changes={"tokens_revoked_at": now, "updated_at": now},
+    )
+    logger.info(
+        "users logged out everywhere actor=%s count=%d users=%s skipped=%s", actor.pk,
+        outcome.changed, outcome.changed_ids, outcome.skipped,
+    )
+    return outcome
