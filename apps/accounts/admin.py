@@ -78,6 +78,9 @@ def _skip_messages(skipped: dict[str, int]) -> list[str]:
         admin_services.SKIP_NOT_DELETED: lambda n: ngettext(
             "%(count)d user was not deleted, so there was nothing to restore.",
             "%(count)d users were not deleted, so there was nothing to restore.", n),
+        admin_services.SKIP_ERASED: lambda n: ngettext(
+            "%(count)d user was already erased and cannot be restored.",
+            "%(count)d users were already erased and cannot be restored.", n),
     }
     return [texts[reason](count) % {"count": count} for reason, count in skipped.items()]
 

@@ -29,6 +29,7 @@ SKIP_SELF = "self"
 SKIP_PLATFORM_OWNER = "platform_owner"
 SKIP_ALREADY_DELETED = "already_deleted"
 SKIP_NOT_DELETED = "not_deleted"
+SKIP_ERASED = "erased"
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ def _apply(
         # Locked so that two admins acting on one row apply their changes one at a time.
         users = list(
             User.all_objects.filter(pk__in=ids).select_for_update()
-            .only("pk", "role", "pmdc_verified", "pmdc_license_number", "deleted_at")
+            .only("pk", "role", "pmdc_verified", "pmdc_license_number", "deleted_at",
+                  "erased_at")
         )
         skipped[SKIP_MISSING] = len(ids) - len(users)
         for user in users:
@@ -133,6 +135,8 @@ def user_restore(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
             return SKIP_PLATFORM_OWNER
         if user.deleted_at is None:
             return SKIP_NOT_DELETED
+        if user.erased_at is not None:
+            return SKIP_ERASED  # its identity is gone: nobody could log in as it again
         return None
 
     outcome = _apply(
