@@ -109,6 +109,8 @@ def _history_count(table: str, ids: list[int]) -> int:
 
 def test_records_older_than_seven_years_go_with_history_and_files() -> None:
     old = _record(SEVEN_YEARS_AGO - timedelta(days=1), files=2)
+    appointment_id = old.appointment_id
+    assert appointment_id is not None
     young = _record(SEVEN_YEARS_AGO + timedelta(days=1), files=1)
     old_files = list(old.file_urls or [])
     assert _history_count("medical_records_history", [old.pk]) == 2
@@ -123,7 +125,7 @@ def test_records_older_than_seven_years_go_with_history_and_files() -> None:
     assert _history_count("medical_records_history", [young.pk]) == 2
     assert default_storage.exists((young.file_urls or [])[0])
     # The patient, doctor and appointment stay: only the record's own rows go.
-    assert Appointment.objects.filter(pk=old.appointment_id).exists()
+    assert Appointment.objects.filter(pk=appointment_id).exists()
 
 
 def test_records_go_in_batches_and_a_rerun_is_a_no_op() -> None:
