@@ -129,6 +129,6 @@ class AdminPasswordSetForm(AdminPasswordChangeForm):
     ends the JWTs of the mobile app.
     """
 
-    def set_password_and_save(self, user: Any, commit: bool = True, **kwargs: Any) -> Any:
-        user.tokens_revoked_at = timezone.now()
-        return super().set_password_and_save(user, commit=commit, **kwargs)
+    def save(self, commit: bool = True) -> Any:
+        self.user.tokens_revoked_at = timezone.now()
+        return super().save(commit=commit)

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.lifecycle import users_deleted_cleanup
 from apps.accounts.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -116,10 +117,13 @@ def user_soft_delete(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
 
     now = timezone.now()
     # Revoking tokens ends API access at once; web sessions end because the user is inactive.
-    outcome = _apply(
-        actor=actor, user_ids=user_ids, skip_reason=skip_reason,
-        changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
-    )
+    with transaction.atomic():
+        outcome = _apply(
+            actor=actor, user_ids=user_ids, skip_reason=skip_reason,
+            changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
+        )
+        # Lifecycle: their future appointments are cancelled and the other party told.
+        users_deleted_cleanup(actor=actor, user_ids=outcome.changed_ids, now=now)
     logger.info(
         "users soft-deleted actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
         outcome.changed_ids, outcome.skipped,
