@@ -139,9 +139,8 @@ class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
         response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and response.status_code == 302 and str(
-            request.user.pk
-        ) == str(id):
+        password_set = request.method == "POST" and response.status_code == 302
+        if password_set and str(request.user.pk) == str(id):
             # The new password revoked sessions issued before it; the admin's own stays.
             session_mark_login(request)
         return response
