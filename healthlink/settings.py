@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lifecycle: a session that logged in before users.tokens_revoked_at is logged out.
+    "apps.accounts.middleware.SessionRevocationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.accounts.middleware.UserTimezoneMiddleware",
@@ -175,6 +177,28 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "options": {"expires": 290},
     },
 }
+
+# --- Lifecycle and retention ----------------------------------------------------------
+# Soft-deleted accounts are pseudonymised this many days after deletion; clinical, payment
+# and audit rows are deleted only after their legal retention periods (see README).
+ACCOUNT_ERASURE_AFTER_DAYS = env.int("ACCOUNT_ERASURE_AFTER_DAYS", default=90)
+RETENTION_MEDICAL_RECORDS_YEARS = env.int("RETENTION_MEDICAL_RECORDS_YEARS", default=7)
+RETENTION_PAYMENTS_YEARS = env.int("RETENTION_PAYMENTS_YEARS", default=10)
+RETENTION_AUDIT_LOG_YEARS = env.int("RETENTION_AUDIT_LOG_YEARS", default=5)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)
+CELERY_BEAT_SCHEDULE.update({
+    # Daily; a run that missed its day expires, the next one catches up (both are batched).
+    "accounts-erase-deleted-users": {
+        "task": "accounts.erase_deleted_users",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 23 * 3600},
+    },
+    "core-purge-expired-data": {
+        "task": "core.purge_expired_data",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 23 * 3600},
+    },
+})
 
 # --- Notifications --------------------------------------------------------------------
 # SMS and push providers by dotted path; the defaults only log IDs (never text or address).

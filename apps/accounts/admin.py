@@ -14,14 +14,15 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
 from django.forms import TypedChoiceField
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.accounts import admin_services
-from apps.accounts.admin_forms import UserChangeForm, UserCreationForm
+from apps.accounts.admin_forms import AdminPasswordSetForm, UserChangeForm, UserCreationForm
 from apps.accounts.admin_services import BulkOutcome
 from apps.accounts.models import Role, User, UserQuerySet
+from apps.accounts.sessions import session_mark_login
 from apps.audit.admin import PhiAuditedAdminMixin
 from apps.audit.models import PhiResource
 from apps.core.admin import HealthLinkModelAdmin, encrypted_field_names
@@ -77,6 +78,9 @@ def _skip_messages(skipped: dict[str, int]) -> list[str]:
         admin_services.SKIP_NOT_DELETED: lambda n: ngettext(
             "%(count)d user was not deleted, so there was nothing to restore.",
             "%(count)d users were not deleted, so there was nothing to restore.", n),
+        admin_services.SKIP_ERASED: lambda n: ngettext(
+            "%(count)d user was already erased and cannot be restored.",
+            "%(count)d users were already erased and cannot be restored.", n),
     }
     return [texts[reason](count) % {"count": count} for reason, count in skipped.items()]
 
@@ -101,7 +105,8 @@ class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):
     filter_horizontal = ()
     readonly_fields = ("deleted_at", "tokens_revoked_at", "last_login", "created_at",
                        "updated_at")
-    actions = ("verify_pmdc", "soft_delete", "restore")
+    actions = ("verify_pmdc", "soft_delete", "restore", "force_logout")
+    change_password_form = AdminPasswordSetForm
 
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -129,6 +134,16 @@ class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):
     def get_queryset(self, request: HttpRequest) -> UserQuerySet:
         # Soft-deleted users stay listed here, so that they can be found and restored.
         return User.all_objects.get_queryset().order_by(*self.get_ordering(request))
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        password_set = request.method == "POST" and response.status_code == 302
+        if password_set and str(request.user.pk) == str(id):
+            # The new password revoked sessions issued before it; the admin's own stays.
+            session_mark_login(request)
+        return response
 
     @admin.display(boolean=True, description=_("deleted"), ordering="deleted_at")
     def is_deleted(self, obj: User) -> bool:
@@ -192,6 +207,17 @@ class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):
             "Restored %(count)d user.", "Restored %(count)d users.", outcome.changed,
         )
         self._report(request, outcome, done, _("Restored."))
+
+    @admin.action(description=_("Log out everywhere"), permissions=("change",))
+    def force_logout(self, request: HttpRequest, queryset: UserQuerySet) -> None:
+        outcome = admin_services.user_force_logout(
+            actor=_actor(request), user_ids=queryset.values_list("pk", flat=True)
+        )
+        done = ngettext(
+            "Logged %(count)d user out of every session and app.",
+            "Logged %(count)d users out of every session and app.", outcome.changed,
+        )
+        self._report(request, outcome, done, _("Logged out everywhere."))
 
     def _report(
         self, request: HttpRequest, outcome: BulkOutcome, done: str, log_message: Any

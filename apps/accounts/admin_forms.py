@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User, UserManager, cnic_blind_index, format_cnic, normalize_cnic
@@ -119,3 +120,15 @@ class UserChangeForm(DjangoUserChangeForm):
         facility = self.fields.get("facility")
         if isinstance(facility, forms.ModelChoiceField):
             facility.queryset = facility.queryset.order_by("city", "name")  # type: ignore[union-attr]
+
+
+class AdminPasswordSetForm(AdminPasswordChangeForm):
+    """An admin setting a password ends the user's API tokens and sessions, as a change does.
+
+    Web sessions end anyway (their auth hash no longer matches); tokens_revoked_at is what
+    ends the JWTs of the mobile app.
+    """
+
+    def save(self, commit: bool = True) -> Any:
+        self.user.tokens_revoked_at = timezone.now()
+        return super().save(commit=commit)

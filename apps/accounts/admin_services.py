@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.lifecycle import users_deleted_cleanup
 from apps.accounts.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ SKIP_SELF = "self"
 SKIP_PLATFORM_OWNER = "platform_owner"
 SKIP_ALREADY_DELETED = "already_deleted"
 SKIP_NOT_DELETED = "not_deleted"
+SKIP_ERASED = "erased"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ def _apply(
         # Locked so that two admins acting on one row apply their changes one at a time.
         users = list(
             User.all_objects.filter(pk__in=ids).select_for_update()
-            .only("pk", "role", "pmdc_verified", "pmdc_license_number", "deleted_at")
+            .only("pk", "role", "pmdc_verified", "pmdc_license_number", "deleted_at",
+                  "erased_at")
         )
         skipped[SKIP_MISSING] = len(ids) - len(users)
         for user in users:
@@ -114,10 +117,13 @@ def user_soft_delete(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
 
     now = timezone.now()
     # Revoking tokens ends API access at once; web sessions end because the user is inactive.
-    outcome = _apply(
-        actor=actor, user_ids=user_ids, skip_reason=skip_reason,
-        changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
-    )
+    with transaction.atomic():
+        outcome = _apply(
+            actor=actor, user_ids=user_ids, skip_reason=skip_reason,
+            changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
+        )
+        # Lifecycle: their future appointments are cancelled and the other party told.
+        users_deleted_cleanup(actor=actor, user_ids=outcome.changed_ids, now=now)
     logger.info(
         "users soft-deleted actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
         outcome.changed_ids, outcome.skipped,
@@ -133,6 +139,8 @@ def user_restore(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
             return SKIP_PLATFORM_OWNER
         if user.deleted_at is None:
             return SKIP_NOT_DELETED
+        if user.erased_at is not None:
+            return SKIP_ERASED  # its identity is gone: nobody could log in as it again
         return None
 
     outcome = _apply(
@@ -142,5 +150,28 @@ def user_restore(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
     logger.info(
         "users restored actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
         outcome.changed_ids, outcome.skipped,
+    )
+    return outcome
+
+
+# --- Forced logout (lifecycle) ------------------------------------------------------------
+
+
+def user_force_logout(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
+    """Set tokens_revoked_at: every web session and API token issued before now ends."""
+
+    def skip_reason(user: User) -> str | None:
+        if not admin_may_manage(actor, user):
+            return SKIP_PLATFORM_OWNER
+        return None
+
+    now = timezone.now()
+    outcome = _apply(
+        actor=actor, user_ids=user_ids, skip_reason=skip_reason,
+        changes={"tokens_revoked_at": now, "updated_at": now},
+    )
+    logger.info(
+        "users logged out everywhere actor=%s count=%d users=%s skipped=%s", actor.pk,
+        outcome.changed, outcome.changed_ids, outcome.skipped,
     )
     return outcome

@@ -136,6 +136,9 @@ class User(AbstractBaseUser, TimestampedModel):
     is_verified = models.BooleanField(_("email verified"), default=False, db_default=False)
     tokens_revoked_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Not in the schema document: when the erasure job pseudonymised this soft-deleted
+    # account, so that it runs once per user (see apps.accounts.erasure).
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Karachi")
 
     # Patient
@@ -258,6 +261,13 @@ class User(AbstractBaseUser, TimestampedModel):
 
         labels = dict(SPECIALTIES)
         return str(labels.get(self.specialty, self.specialty or "")) if self.specialty else ""
+
+    @property
+    def display_name(self) -> str:
+        """The name other people see: a deleted account shows no one's name."""
+        if self.deleted_at is not None:
+            return str(_("Deleted account"))
+        return self.name
 
     @property
     def initials(self) -> str:

@@ -344,6 +344,21 @@ def _password_set(user: User, password: str, *also_save: str) -> None:
     transaction.on_commit(lambda: emails.send_password_changed_email(user_id=user_id))
 
 
+@transaction.atomic
+def user_logout_everywhere(*, user: User) -> User:
+    """End every web session and API token the user holds, the caller's own included.
+
+    Setting tokens_revoked_at is the whole change: the JWT authentication and refresh
+    refuse tokens issued at or before it, and SessionRevocationMiddleware logs out web
+    sessions that logged in at or before it.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked.tokens_revoked_at = timezone.now()
+    locked.save(update_fields=["tokens_revoked_at", "updated_at"])
+    logger.info("logged out everywhere user=%s", locked.pk)
+    return locked
+
+
 # --- Throttles ----------------------------------------------------------------------------
 # Counters live in the cache under keyed hashes, so neither emails nor IPs appear as keys.
 

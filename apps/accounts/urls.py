@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("logout/everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("register/", views.register, name="register"),
     path("register/doctor/", views.register_doctor, name="register_doctor"),
     path("registered/", views.registered, name="registered"),

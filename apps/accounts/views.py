@@ -36,6 +36,7 @@ from apps.accounts.forms import (
     profile_form_class,
 )
 from apps.accounts.models import User
+from apps.accounts.sessions import session_mark_login
 from apps.audit.services import client_ip
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,23 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.info(request, _("You have logged out."))
     return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_required
+@require_POST
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every session and app token, this one too: whoever holds a copy of it is out.
+
+    Staying logged in here would keep out a thief who took another device, but not one
+    who took this session (a stolen cookie can press the button too); after this only the
+    password opens a new session.
+    """
+    user = services.user_logout_everywhere(user=_current_user(request))
+    logout(request)
+    logger.info("logout everywhere user=%s", user.pk)
+    messages.success(request, _("You have been logged out on every device. Log in again "
+                                "with your password."))
+    return redirect("accounts:login")
 
 
 def _register(
@@ -327,6 +345,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             user=_current_user(self.request), password=form.cleaned_data["new_password1"]
         )
         update_session_auth_hash(self.request, user)
+        # The change revoked sessions logged in before it; the one that made it carries on.
+        session_mark_login(self.request)
         services.login_failures_clear(email=user.email, ip=client_ip(self.request))
         messages.success(self.request, _("Your password has been changed."))
         return HttpResponseRedirect(self.get_success_url())

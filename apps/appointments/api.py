@@ -22,7 +22,7 @@ from apps.facilities.models import Facility
 
 
 class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
-    doctor_name = serializers.CharField(source="doctor.name", read_only=True)
+    doctor_name = serializers.CharField(source="doctor.display_name", read_only=True)
     facility_name = serializers.CharField(source="facility.name", read_only=True, default=None)
 
     class Meta:

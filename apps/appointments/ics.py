@@ -57,7 +57,7 @@ def _summary(appointment: Appointment, viewer: User) -> str:
         return _("HealthLink consultation (%(type)s)") % {
             "type": appointment.get_consultation_type_display().lower()
         }
-    return _("Appointment with %(doctor)s") % {"doctor": appointment.doctor.name}
+    return _("Appointment with %(doctor)s") % {"doctor": appointment.doctor.display_name}
 
 
 def _location(appointment: Appointment) -> str:
@@ -87,7 +87,7 @@ def appointment_ics(
     cancelled = appointment.status == AppointmentStatus.CANCELLED
     description = _("%(type)s with %(doctor)s. Details: %(url)s") % {
         "type": appointment.get_consultation_type_display(),
-        "doctor": appointment.doctor.name,
+        "doctor": appointment.doctor.display_name,
         "url": url,
     }
     lines: list[str] = [

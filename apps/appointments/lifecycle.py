@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -174,6 +175,86 @@ def appointment_cancel(
 
     logger.info("appointment cancelled id=%s actor=%s", appointment.pk, actor.pk)
     return appointment
+
+
+def appointments_cancel_for_deleted_user(
+    *, actor: User, user_id: int, now: datetime | None = None
+) -> int:
+    """Cancel what a soft-deleted doctor or patient still had booked; return how many.
+
+    A clinic whose doctor leaves calls the patients: every SCHEDULED appointment that has
+    not started is cancelled with a reason, its time freed, and the other party told (after
+    commit). A deleted doctor's freed times are not offered to the waitlist, whose entries
+    for them are cancelled too; a deleted patient's are. `actor` is the admin who deleted
+    the account. Appointments already under way or past keep their status for the doctor
+    to record. Call inside the transaction that sets deleted_at.
+    """
+    now = now or timezone.now()
+    departed = User.all_objects.get(pk=user_id)
+    is_doctor = departed.role == Role.DOCTOR
+    if is_doctor:
+        reason = _("The doctor is no longer available on HealthLink.")
+    else:
+        reason = _("The patient's account was closed.")
+    ids = list(
+        Appointment.objects.filter(
+            Q(doctor_id=user_id) | Q(patient_id=user_id),
+            status=AppointmentStatus.SCHEDULED, scheduled_at__gt=now,
+        ).order_by("scheduled_at", "pk").values_list("pk", "patient_id")
+    )
+    cancelled = 0
+    for appointment_id, patient_id in ids:
+        # Same lock order as every other change: the patient's row, then the appointment.
+        list(User.all_objects.select_for_update().filter(pk=patient_id).values_list("pk"))
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("patient", "doctor")
+            .filter(pk=appointment_id, status=AppointmentStatus.SCHEDULED)
+            .first()
+        )
+        if appointment is None:
+            continue
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.cancelled_by = actor
+        appointment.cancellation_reason = reason
+        _save(appointment, actor, "cancelled: account deleted",
+              ["status", "cancelled_by", "cancellation_reason"])
+        _notify_remaining_party(appointment, departed=departed)
+        if not is_doctor:
+            waitlist_offer_freed_slot(
+                doctor=appointment.doctor, start=appointment.scheduled_at,
+                facility_id=appointment.facility_id,
+                consultation_type=appointment.consultation_type,
+                skip_patient_id=appointment.patient_id, now=now,
+            )
+        cancelled += 1
+
+    waitlisted = WaitlistEntry.objects.filter(
+        Q(doctor_id=user_id) | Q(patient_id=user_id), status__in=WAITLIST_ACTIVE
+    ).update(status=WaitlistStatus.CANCELLED)
+    logger.info("appointments cancelled for deleted user=%s count=%d waitlist=%d actor=%s",
+                user_id, cancelled, waitlisted, actor.pk)
+    return cancelled
+
+
+def _notify_remaining_party(appointment: Appointment, *, departed: User) -> None:
+    """Tell the one who is still here; the deleted account gets nothing."""
+    url = reverse("appointments:detail", args=[appointment.pk])
+    title = _("Appointment cancelled")
+    if departed.pk == appointment.doctor_id:
+        recipient = appointment.patient
+        message = _("Your appointment on %(when)s has been cancelled: the doctor is no "
+                    "longer available on HealthLink. Please book another doctor.")
+    else:
+        recipient = appointment.doctor
+        message = _("The appointment on %(when)s has been cancelled: the patient's account "
+                    "was closed. The time is free again.")
+    if not recipient.is_active:
+        return
+    notification_create(
+        user=recipient, event=NotificationEvent.APPOINTMENT_CANCELLED, title=title,
+        action_url=url, message=message % {"when": _when(appointment.scheduled_at, recipient)},
+    )
 
 
 def appointment_complete(

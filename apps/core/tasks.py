@@ -21,3 +21,13 @@ def healthcheck() -> dict[str, bool]:
     cache_ok = cache.get("healthlink:healthcheck") == "ok"
     logger.info("healthcheck database=%s cache=%s", database_ok, cache_ok)
     return {"database": database_ok, "cache": cache_ok}
+
+
+@shared_task(name="core.purge_expired_data")
+def purge_expired_data() -> dict[str, int]:
+    """Delete records, payments and audit rows past their retention periods (daily)."""
+    from apps.core import retention  # imports domain models; keep core importable alone
+
+    run = retention.expired_data_purge()
+    return {"medical_records": run.medical_records, "files": run.files,
+            "payments": run.payments, "audit_logs": run.audit_logs}
