@@ -12,6 +12,9 @@ urlpatterns = [
     path("doctors/", include("apps.facilities.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("api/", include("healthlink.api_urls")),
+    # --- Family history and data export (issue 4, family helper) ---
+    path("family-history/", include("apps.records.family_urls")),
+    # --- end family history and data export ---
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
