@@ -87,7 +87,9 @@ _LIST_HELP = _("Separate entries with commas or put each on its own line.")
 
 
 class FamilyMemberForm(forms.Form):
-    relation = forms.ChoiceField(label=_("Relation"), choices=Relation.choices)
+    relation = forms.ChoiceField(
+        label=_("Relation"), choices=[("", _("Choose a relation")), *Relation.choices]
+    )
     relation_name = forms.CharField(
         label=_("Name (optional)"), max_length=NAME_MAX_LENGTH, required=False
     )

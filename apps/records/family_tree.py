@@ -27,10 +27,10 @@ GAP_X = 16
 LINE_GAP = 16
 GENERATION_GAP = 28
 LABEL_HEIGHT = 24
-MARGIN = 16
+MARGIN = 24
 PER_LINE = 6
-NAME_CHARS = 19
-DETAIL_CHARS = 26
+NAME_CHARS = 17
+DETAIL_CHARS = 24
 CONDITIONS_SHOWN = 2
 
 TITLE_ID = "family-tree-title"
@@ -63,7 +63,12 @@ class _Node:
 class _Generation:
     label: str
     nodes: list[_Node]
+    is_children: bool = False
     lines: list[list[tuple[int, int]]] = field(default_factory=list)  # node (x, y) per line
+
+    @property
+    def has_patient(self) -> bool:
+        return any(node.is_patient for node in self.nodes)
 
 
 def _member_node(member: FamilyMedicalHistory) -> _Node:
@@ -76,11 +81,9 @@ def _member_node(member: FamilyMedicalHistory) -> _Node:
         parts.append(_("deceased"))
     terms = [_text(term) for term in member_terms(member) if _text(term)]
     if terms:
-        shown = ", ".join(terms[:CONDITIONS_SHOWN])
         hidden = len(terms) - CONDITIONS_SHOWN
-        brief = shown if hidden <= 0 else _("%(shown)s +%(more)d") % {
-            "shown": shown, "more": hidden,
-        }
+        more = f" +{hidden}" if hidden > 0 else ""
+        brief = _clip(", ".join(terms[:CONDITIONS_SHOWN]), DETAIL_CHARS - len(more)) + more
         listed = _("Conditions: %(conditions)s.") % {"conditions": ", ".join(terms)}
     else:
         brief = _("No conditions listed")
@@ -88,10 +91,14 @@ def _member_node(member: FamilyMedicalHistory) -> _Node:
     summary = _("%(name)s (%(details)s). %(conditions)s") % {
         "name": name, "details": ", ".join(parts), "conditions": listed,
     }
+    # The cross marks a death even when the name is cut short.
+    shown_name = (
+        _clip(name, NAME_CHARS - 2) + " †" if member.is_deceased else _clip(name, NAME_CHARS)
+    )
     return _Node(
-        name=_clip(name + (" †" if member.is_deceased else ""), NAME_CHARS),
+        name=shown_name,
         detail=_clip(" · ".join(parts), DETAIL_CHARS),
-        conditions=_clip(brief, DETAIL_CHARS),
+        conditions=brief,
         summary=summary,
         deceased=member.is_deceased,
     )
@@ -110,7 +117,7 @@ def _generations(
         _Generation(_("Grandparents"), by_relation[Relation.GRANDPARENT]),
         _Generation(_("Parents"), by_relation[Relation.PARENT]),
         _Generation(_("Patient and siblings"), [patient, *by_relation[Relation.SIBLING]]),
-        _Generation(_("Children"), by_relation[Relation.CHILD]),
+        _Generation(_("Children"), by_relation[Relation.CHILD], is_children=True),
     ]
     return [row for row in rows if row.nodes]
 
@@ -132,15 +139,41 @@ def _layout(generations: list[_Generation]) -> tuple[int, int]:
     return width, y - GENERATION_GAP + MARGIN
 
 
-def _connectors(upper: _Generation, lower: _Generation) -> list[SafeString]:
-    """A bus between two generations, with a drop to each person on the facing lines."""
-    above = [(x + NODE_WIDTH // 2, y + NODE_HEIGHT) for x, y in upper.lines[-1]]
-    below = [(x + NODE_WIDTH // 2, y) for x, y in lower.lines[0]]
-    bus_y = above[0][1] + GENERATION_GAP // 2
-    xs = [x for x, _ in above + below]
-    parts = [_line(min(xs), bus_y, max(xs), bus_y)]
-    parts += [_line(x, y, x, bus_y) for x, y in above]
-    parts += [_line(x, bus_y, x, y) for x, y in below]
+def _connectors(upper: _Generation, lower: _Generation, width: int) -> list[SafeString]:
+    """Lines from one generation down to the next.
+
+    A bus runs across the gap under the upper generation's last line, with a drop to each
+    person of the lower generation's first line; the lower generation's further lines hang
+    from their own buses, joined to it down the right-hand margin. Children come from the
+    patient alone, not from the siblings: when siblings wrap below the patient, that line
+    runs down the left-hand margin, clear of their boxes.
+    """
+    bus_y = upper.lines[-1][0][1] + NODE_HEIGHT + GENERATION_GAP // 2
+    sources = [(x + NODE_WIDTH // 2, y + NODE_HEIGHT) for x, y in upper.lines[-1]]
+    parts: list[SafeString] = []
+    if upper.has_patient and lower.is_children:
+        x, y = upper.lines[0][0]
+        if len(upper.lines) == 1:
+            sources = [(x + NODE_WIDTH // 2, y + NODE_HEIGHT)]
+        else:
+            gutter = MARGIN // 2
+            middle = y + NODE_HEIGHT // 2
+            parts += [_line(x, middle, gutter, middle), _line(gutter, middle, gutter, bus_y)]
+            sources = [(gutter, bus_y)]
+    targets = [(x + NODE_WIDTH // 2, y) for x, y in lower.lines[0]]
+    xs = [x for x, _ in sources + targets]
+    right = max(xs)
+    extra_buses = [line[0][1] - LINE_GAP // 2 for line in lower.lines[1:]]
+    if extra_buses:
+        right = width - MARGIN // 2
+        parts.append(_line(right, bus_y, right, extra_buses[-1]))
+    parts.append(_line(min(xs), bus_y, right, bus_y))
+    parts += [_line(x, y, x, bus_y) for x, y in sources if y != bus_y]
+    parts += [_line(x, bus_y, x, y) for x, y in targets]
+    for line, line_bus in zip(lower.lines[1:], extra_buses, strict=True):
+        centers = [x + NODE_WIDTH // 2 for x, _ in line]
+        parts.append(_line(min(centers), line_bus, right, line_bus))
+        parts += [_line(x, line_bus, x, line[0][1]) for x in centers]
     return parts
 
 
@@ -202,7 +235,7 @@ def family_tree_svg(
     width, height = _layout(generations)
     parts: list[SafeString] = []
     for upper, lower in pairwise(generations):
-        parts += _connectors(upper, lower)
+        parts += _connectors(upper, lower, width)
     body: list[SafeString] = [
         format_html('<g stroke="#8795a1" stroke-width="1.5">{}</g>',
                     format_html_join("", "{}", ((part,) for part in parts)))

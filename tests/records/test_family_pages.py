@@ -61,6 +61,7 @@ def test_it_adds_a_relative_with_lists_parsed_and_logs_the_update(
     ("age", "151", "less than or equal to 150"),
     ("age", "-1", "greater than or equal to 0"),
     ("relation", "COUSIN", "Select a valid choice"),
+    ("relation", "", "This field is required."),
     ("conditions", ", ".join(f"Condition {n}" for n in range(21)), "List at most 20 entries."),
     ("chronic_diseases", "x" * 101, "Each entry can be at most 100 characters long"),
 ])

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from apps.records.family_tree import NODE_HEIGHT, NODE_WIDTH, PER_LINE, family_tree_svg
+from apps.records.family_tree import (
+    MARGIN,
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    PER_LINE,
+    family_tree_svg,
+)
 from apps.records.models import FamilyMedicalHistory, Relation
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -118,7 +124,7 @@ def test_twelve_siblings_wrap_onto_lines_without_overlap_inside_the_drawing() ->
     height = int(attr(root, "height"))
     assert len(boxes) == 13
     assert len({y for _, y in boxes}) == 3  # 6 + 6 + 1 people a line
-    assert width <= 2 * 16 + PER_LINE * (NODE_WIDTH + 16)
+    assert width <= 2 * MARGIN + PER_LINE * (NODE_WIDTH + 16)
     for x, y in boxes:
         assert x >= 0 and x + NODE_WIDTH <= width
         assert y >= 0 and y + NODE_HEIGHT <= height
@@ -136,7 +142,7 @@ def test_long_names_and_condition_lists_are_shortened_in_the_boxes() -> None:
 
     group = next(g for g in node_groups(root) if "Muhammad" in text(g))
     name, _, conditions = (text(line) for line in group.findall(f"{SVG}text"))
-    assert name.endswith("…") and len(name) <= 19
+    assert name.endswith("…") and len(name) <= 17
     assert conditions == "Asthma, Diabetes +2"
     assert long_name in text(child(group, "title"))
 
@@ -148,3 +154,26 @@ def test_the_same_family_draws_the_same_svg() -> None:
     second = family_tree_svg(list(reversed(members)), patient_label="You")
 
     assert first == second
+
+
+def test_a_deceased_relative_keeps_the_cross_when_the_name_is_cut() -> None:
+    member = relative(Relation.GRANDPARENT, 1, "Abdul Rehman Qureshi Siddiqui", is_deceased=True)
+
+    root = parse(str(family_tree_svg([member], patient_label="You")))
+
+    group = next(g for g in node_groups(root) if "Abdul" in text(g))
+    assert text(child(group, "text")).endswith("… †")
+
+
+def test_children_hang_from_the_patient_not_from_wrapped_siblings() -> None:
+    members = [relative(Relation.SIBLING, n, f"S{n}") for n in range(1, 9)]
+    members.append(relative(Relation.CHILD, 20, "Zain"))
+
+    root = parse(str(family_tree_svg(members, patient_label="You")))
+
+    patient_x, patient_y = node_boxes(root)[0]  # the patient opens their row
+    lines = [{name: int(attr(line, name)) for name in ("x1", "y1", "x2", "y2")}
+             for line in root.iter(f"{SVG}line")]
+    from_patient = [line for line in lines
+                    if (line["x1"], line["y1"]) == (patient_x, patient_y + NODE_HEIGHT // 2)]
+    assert from_patient and from_patient[0]["x2"] == MARGIN // 2
