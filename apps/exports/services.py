@@ -50,7 +50,7 @@ def data_export_request(*, actor: User) -> DataExport:
     """Queue a new export of the actor's data; ExportError while another is in the works."""
     _require_patient(actor)
     busy = _("Your data export is already being prepared.")
-    if DataExport.objects.filter(user_id=actor.pk, status__in=ACTIVE_STATUSES).exists():
+    if _has_active_export(actor.pk):
         raise ExportError(busy)
     try:
         with transaction.atomic():
@@ -61,6 +61,10 @@ def data_export_request(*, actor: User) -> DataExport:
 
     logger.info("data export requested id=%s user=%s", export.pk, actor.pk)
     return export
+
+
+def _has_active_export(user_id: int) -> bool:
+    return DataExport.objects.filter(user_id=user_id, status__in=ACTIVE_STATUSES).exists()
 
 
 def _queue_build(export_id: int) -> None:
@@ -140,7 +144,10 @@ def data_export_build(*, export_id: int) -> DataExport:
 
 @transaction.atomic
 def _finish(export_id: int, *, key: str, size: int) -> DataExport:
-    export = DataExport.objects.select_for_update().select_related("user").get(pk=export_id)
+    export = (
+        DataExport.objects.select_for_update(of=("self",)).select_related("user")
+        .get(pk=export_id)
+    )
     if export.status != ExportStatus.RUNNING:  # failed or finished elsewhere meanwhile
         transaction.on_commit(lambda: _delete_file(key))
         return export

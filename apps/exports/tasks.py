@@ -7,6 +7,7 @@ import logging
 from celery import Task, shared_task
 
 from apps.exports import services
+from apps.exports.models import DataExport
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,9 @@ def build_data_export(self: Task, export_id: int) -> str:
     """
     try:
         export = services.data_export_build(export_id=export_id)
+    except DataExport.DoesNotExist:
+        logger.warning("data export %s not found", export_id)
+        return "MISSING"
     except Exception as exc:
         if self.request.retries >= self.max_retries:
             return services.data_export_fail(
