@@ -222,3 +222,16 @@ def test_the_page_query_count_does_not_grow_with_exports(
         response = client.get(reverse("exports:index"))
 
     assert response.status_code == 200
+
+
+def test_the_patient_dashboard_and_menu_link_to_family_history_and_export(
+    client: Client, patient: User, doctor: User
+) -> None:
+    client.force_login(patient)
+    patient_html = client.get(reverse("core:dashboard")).content.decode()
+    client.force_login(doctor)
+    doctor_html = client.get(reverse("core:dashboard")).content.decode()
+
+    for url in (reverse("exports:index"), reverse("family:mine")):
+        assert patient_html.count(f'href="{url}"') == 2  # dashboard list and main menu
+        assert f'href="{url}"' not in doctor_html
