@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.audit",
     "apps.search",
+    "apps.exports",  # patient data export (issue 4, family helper)
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,18 @@ NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.int(
 )
 NOTIFICATION_STUCK_AFTER_MINUTES = env.int("NOTIFICATION_STUCK_AFTER_MINUTES", default=10)
 NOTIFICATION_REQUEUE_MAX_AGE_HOURS = env.int("NOTIFICATION_REQUEUE_MAX_AGE_HOURS", default=48)
+
+# --- Data export (issue 4, family helper) ---------------------------------------------
+# A built archive can be downloaded for this many days; a beat job then deletes it.
+DATA_EXPORT_EXPIRY_DAYS = env.int("DATA_EXPORT_EXPIRY_DAYS", default=7)
+# An export still waiting or running after this long lost its worker: it is marked failed,
+# so the patient may ask again.
+DATA_EXPORT_STALE_HOURS = env.int("DATA_EXPORT_STALE_HOURS", default=6)
+CELERY_BEAT_SCHEDULE["exports-expire-archives"] = {
+    "task": "exports.expire_archives",
+    "schedule": 3600.0,
+    "options": {"expires": 3500},
+}
 
 # --- Scheduling ---
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)

@@ -1,0 +1,260 @@
+"""The family tree as SVG drawn on the server: deterministic, escaped, accessible.
+
+Rows from the top: grandparents, parents, the patient with their siblings, children. A row
+wider than PER_LINE people wraps onto more lines, so twelve siblings stay legible instead of
+shrinking into a strip. Every piece of user text goes through format_html, which escapes
+it: a name such as `</svg><script>` is drawn as text, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from apps.records.family_selectors import member_terms
+from apps.records.models import FamilyMedicalHistory, Relation
+
+NODE_WIDTH = 176
+NODE_HEIGHT = 76
+GAP_X = 16
+LINE_GAP = 16
+GENERATION_GAP = 28
+LABEL_HEIGHT = 24
+MARGIN = 24
+PER_LINE = 6
+NAME_CHARS = 17
+DETAIL_CHARS = 24
+CONDITIONS_SHOWN = 2
+
+TITLE_ID = "family-tree-title"
+DESC_ID = "family-tree-desc"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _text(value: object) -> str:
+    """User text on one line: no control characters (invalid in XML), single spaces."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split())
+
+
+def _clip(value: str, limit: int) -> str:
+    value = _text(value)
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class _Node:
+    name: str
+    detail: str
+    conditions: str
+    summary: str  # the whole of it, for the node's <title>
+    deceased: bool = False
+    is_patient: bool = False
+
+
+@dataclass
+class _Generation:
+    label: str
+    nodes: list[_Node]
+    is_children: bool = False
+    lines: list[list[tuple[int, int]]] = field(default_factory=list)  # node (x, y) per line
+
+    @property
+    def has_patient(self) -> bool:
+        return any(node.is_patient for node in self.nodes)
+
+
+def _member_node(member: FamilyMedicalHistory) -> _Node:
+    relation = Relation(member.relation).label
+    name = _text(member.relation_name or "") or str(relation)
+    parts = [str(relation)]
+    if member.age is not None:
+        parts.append(_("age %(age)d") % {"age": member.age})
+    if member.is_deceased:
+        parts.append(_("deceased"))
+    terms = [_text(term) for term in member_terms(member) if _text(term)]
+    if terms:
+        hidden = len(terms) - CONDITIONS_SHOWN
+        more = f" +{hidden}" if hidden > 0 else ""
+        brief = _clip(", ".join(terms[:CONDITIONS_SHOWN]), DETAIL_CHARS - len(more)) + more
+        listed = _("Conditions: %(conditions)s.") % {"conditions": ", ".join(terms)}
+    else:
+        brief = _("No conditions listed")
+        listed = _("No conditions listed.")
+    summary = _("%(name)s (%(details)s). %(conditions)s") % {
+        "name": name, "details": ", ".join(parts), "conditions": listed,
+    }
+    # The cross marks a death even when the name is cut short.
+    shown_name = (
+        _clip(name, NAME_CHARS - 2) + " †" if member.is_deceased else _clip(name, NAME_CHARS)
+    )
+    return _Node(
+        name=shown_name,
+        detail=_clip(" · ".join(parts), DETAIL_CHARS),
+        conditions=brief,
+        summary=summary,
+        deceased=member.is_deceased,
+    )
+
+
+def _generations(
+    members: Sequence[FamilyMedicalHistory], patient_label: str
+) -> list[_Generation]:
+    by_relation: dict[str, list[_Node]] = {relation: [] for relation in Relation.values}
+    for member in sorted(members, key=lambda member: member.pk or 0):
+        by_relation[member.relation].append(_member_node(member))
+    patient = _Node(name=_clip(patient_label, NAME_CHARS), detail=_("Patient"),
+                    conditions="", summary=_("%(name)s, the patient.") % {
+                        "name": _text(patient_label)}, is_patient=True)
+    rows = [
+        _Generation(_("Grandparents"), by_relation[Relation.GRANDPARENT]),
+        _Generation(_("Parents"), by_relation[Relation.PARENT]),
+        _Generation(_("Patient and siblings"), [patient, *by_relation[Relation.SIBLING]]),
+        _Generation(_("Children"), by_relation[Relation.CHILD], is_children=True),
+    ]
+    return [row for row in rows if row.nodes]
+
+
+def _layout(generations: list[_Generation]) -> tuple[int, int]:
+    """Place every node; returns the drawing's width and height."""
+    columns = max(min(len(row.nodes), PER_LINE) for row in generations)
+    width = 2 * MARGIN + columns * NODE_WIDTH + (columns - 1) * GAP_X
+    y = MARGIN
+    for row in generations:
+        y += LABEL_HEIGHT
+        for start in range(0, len(row.nodes), PER_LINE):
+            count = len(row.nodes[start:start + PER_LINE])
+            line_width = count * NODE_WIDTH + (count - 1) * GAP_X
+            x = (width - line_width) // 2
+            row.lines.append([(x + k * (NODE_WIDTH + GAP_X), y) for k in range(count)])
+            y += NODE_HEIGHT + LINE_GAP
+        y += GENERATION_GAP - LINE_GAP
+    return width, y - GENERATION_GAP + MARGIN
+
+
+def _connectors(upper: _Generation, lower: _Generation, width: int) -> list[SafeString]:
+    """Lines from one generation down to the next.
+
+    A bus runs across the gap under the upper generation's last line, with a drop to each
+    person of the lower generation's first line; the lower generation's further lines hang
+    from their own buses, joined to it down the right-hand margin. Children come from the
+    patient alone, not from the siblings: when siblings wrap below the patient, that line
+    runs down the left-hand margin, clear of their boxes.
+    """
+    bus_y = upper.lines[-1][0][1] + NODE_HEIGHT + GENERATION_GAP // 2
+    sources = [(x + NODE_WIDTH // 2, y + NODE_HEIGHT) for x, y in upper.lines[-1]]
+    parts: list[SafeString] = []
+    if upper.has_patient and lower.is_children:
+        x, y = upper.lines[0][0]
+        if len(upper.lines) == 1:
+            sources = [(x + NODE_WIDTH // 2, y + NODE_HEIGHT)]
+        else:
+            gutter = MARGIN // 2
+            middle = y + NODE_HEIGHT // 2
+            parts += [_line(x, middle, gutter, middle), _line(gutter, middle, gutter, bus_y)]
+            sources = [(gutter, bus_y)]
+    targets = [(x + NODE_WIDTH // 2, y) for x, y in lower.lines[0]]
+    xs = [x for x, _ in sources + targets]
+    right = max(xs)
+    extra_buses = [line[0][1] - LINE_GAP // 2 for line in lower.lines[1:]]
+    if extra_buses:
+        right = width - MARGIN // 2
+        parts.append(_line(right, bus_y, right, extra_buses[-1]))
+    parts.append(_line(min(xs), bus_y, right, bus_y))
+    parts += [_line(x, y, x, bus_y) for x, y in sources if y != bus_y]
+    parts += [_line(x, bus_y, x, y) for x, y in targets]
+    for line, line_bus in zip(lower.lines[1:], extra_buses, strict=True):
+        centers = [x + NODE_WIDTH // 2 for x, _ in line]
+        parts.append(_line(min(centers), line_bus, right, line_bus))
+        parts += [_line(x, line_bus, x, line[0][1]) for x in centers]
+    return parts
+
+
+def _line(x1: int, y1: int, x2: int, y2: int) -> SafeString:
+    return format_html('<line x1="{}" y1="{}" x2="{}" y2="{}"/>', x1, y1, x2, y2)
+
+
+def _node(node: _Node, x: int, y: int) -> SafeString:
+    if node.is_patient:
+        box = format_html('<rect width="{}" height="{}" rx="8" fill="#e8f1fb" stroke="#1d5fa8"'
+                          ' stroke-width="2.5"/>', NODE_WIDTH, NODE_HEIGHT)
+    elif node.deceased:
+        box = format_html('<rect width="{}" height="{}" rx="8" fill="#f0f0f0" stroke="#5f6b76"'
+                          ' stroke-width="1.5" stroke-dasharray="6 4"/>', NODE_WIDTH, NODE_HEIGHT)
+    else:
+        box = format_html('<rect width="{}" height="{}" rx="8" fill="#ffffff" stroke="#5f6b76"'
+                          ' stroke-width="1.5"/>', NODE_WIDTH, NODE_HEIGHT)
+    return format_html(
+        '<g class="family-tree-node{}" transform="translate({} {})"><title>{}</title>{}'
+        '<text x="10" y="22" font-size="14" font-weight="600" fill="#1a1a1a">{}</text>'
+        '<text x="10" y="42" font-size="12" fill="#33404c">{}</text>'
+        '<text x="10" y="62" font-size="12" fill="#5c3b00">{}</text></g>',
+        " family-tree-deceased" if node.deceased else "", x, y, node.summary, box,
+        node.name, node.detail, node.conditions,
+    )
+
+
+def _description(members: Sequence[FamilyMedicalHistory]) -> str:
+    counts = {relation: 0 for relation in Relation.values}
+    deceased = 0
+    for member in members:
+        counts[member.relation] += 1
+        deceased += member.is_deceased
+    if not members:
+        return _("No relatives have been added yet; the tree shows only the patient.")
+    parts = [
+        ngettext("%(n)d grandparent", "%(n)d grandparents", counts[Relation.GRANDPARENT]),
+        ngettext("%(n)d parent", "%(n)d parents", counts[Relation.PARENT]),
+        ngettext("%(n)d sibling", "%(n)d siblings", counts[Relation.SIBLING]),
+        ngettext("%(n)d child", "%(n)d children", counts[Relation.CHILD]),
+    ]
+    numbers = [counts[Relation.GRANDPARENT], counts[Relation.PARENT],
+               counts[Relation.SIBLING], counts[Relation.CHILD]]
+    listed = ", ".join(part % {"n": n} for part, n in zip(parts, numbers, strict=True) if n)
+    text = _("The patient's family: %(listed)s.") % {"listed": listed}
+    if deceased:
+        text += " " + ngettext(
+            "%(n)d is deceased, drawn with a dashed border and a cross.",
+            "%(n)d are deceased, drawn with a dashed border and a cross.", deceased,
+        ) % {"n": deceased}
+    return text
+
+
+def family_tree_svg(
+    members: Sequence[FamilyMedicalHistory], *, patient_label: str
+) -> SafeString:
+    """The tree of `members` around the patient, named `patient_label`, as inline SVG."""
+    generations = _generations(members, patient_label)
+    width, height = _layout(generations)
+    parts: list[SafeString] = []
+    for upper, lower in pairwise(generations):
+        parts += _connectors(upper, lower, width)
+    body: list[SafeString] = [
+        format_html('<g stroke="#8795a1" stroke-width="1.5">{}</g>',
+                    format_html_join("", "{}", ((part,) for part in parts)))
+    ]
+    for row in generations:
+        label_y = row.lines[0][0][1] - 8
+        body.append(format_html(
+            '<text x="{}" y="{}" font-size="13" font-weight="600" fill="#33404c"'
+            ' stroke="#ffffff" stroke-width="4" paint-order="stroke">{}</text>',
+            MARGIN, label_y, row.label,
+        ))
+        nodes = [node for line in row.lines for node in line]
+        body += [_node(node, x, y) for node, (x, y) in zip(row.nodes, nodes, strict=True)]
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="family-tree" role="img"'
+        ' aria-labelledby="{} {}" viewBox="0 0 {} {}" width="{}" height="{}"'
+        ' direction="ltr" font-family="system-ui, sans-serif">'
+        '<title id="{}">{}</title><desc id="{}">{}</desc>{}</svg>',
+        TITLE_ID, DESC_ID, width, height, width, height,
+        TITLE_ID, _("Family tree"), DESC_ID, _description(members),
+        format_html_join("", "{}", ((part,) for part in body)),
+    )

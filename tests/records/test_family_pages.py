@@ -1,0 +1,202 @@
+"""The patient's family history pages: add, edit, remove, and everyone else's 404."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pytest_django import DjangoAssertNumQueries
+
+from apps.accounts.models import User
+from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
+from apps.records.models import FamilyMedicalHistory, Relation
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def add_relative(patient: User, relation: str = Relation.PARENT, **fields: object
+                 ) -> FamilyMedicalHistory:
+    return FamilyMedicalHistory.objects.create(patient=patient, relation=relation, **fields)
+
+
+def form_data(**overrides: str) -> dict[str, str]:
+    data = {
+        "relation": "PARENT", "relation_name": "Amna Bibi", "age": "64", "conditions": "",
+        "chronic_diseases": "", "genetic_conditions": "", "notes": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_it_adds_a_relative_with_lists_parsed_and_logs_the_update(
+    client: Client, patient: User
+) -> None:
+    client.force_login(patient)
+
+    response = client.post(reverse("family:add"), form_data(
+        is_deceased="on", conditions="Diabetes,  asthma\n diabetes",
+        chronic_diseases="Hypertension", genetic_conditions="",
+        notes="  Diagnosed at 50  ",
+    ))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("family:mine")
+    member = FamilyMedicalHistory.objects.get(patient=patient)
+    assert member.relation == Relation.PARENT
+    assert member.relation_name == "Amna Bibi"
+    assert member.age == 64
+    assert member.is_deceased is True
+    assert member.conditions == ["Diabetes", "asthma"]
+    assert member.chronic_diseases == ["Hypertension"]
+    assert member.genetic_conditions == []
+    assert member.notes == "Diagnosed at 50"
+    log = PhiAccessLog.objects.get()
+    assert (log.actor_id, log.action, log.resource_type, log.resource_id, log.patient_id) == (
+        patient.pk, PhiAction.UPDATE, PhiResource.PATIENT_PROFILE, patient.pk, patient.pk)
+    assert log.reason == "family history"
+
+
+@pytest.mark.parametrize(("field", "value", "error"), [
+    ("age", "151", "less than or equal to 150"),
+    ("age", "-1", "greater than or equal to 0"),
+    ("relation", "COUSIN", "Select a valid choice"),
+    ("relation", "", "This field is required."),
+    ("conditions", ", ".join(f"Condition {n}" for n in range(21)), "List at most 20 entries."),
+    ("chronic_diseases", "x" * 101, "Each entry can be at most 100 characters long"),
+])
+def test_it_refuses_invalid_input_with_a_clear_error(
+    client: Client, patient: User, field: str, value: str, error: str
+) -> None:
+    client.force_login(patient)
+
+    response = client.post(reverse("family:add"), form_data(**{field: value}))
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert "Please correct the errors below." in response.content.decode()
+    assert not FamilyMedicalHistory.objects.exists()
+
+
+def test_it_edits_a_relative_showing_lists_one_per_line(client: Client, patient: User) -> None:
+    member = add_relative(patient, relation_name="Abbu", conditions=["Gout", "Asthma"])
+    client.force_login(patient)
+    url = reverse("family:edit", args=[member.pk])
+
+    form = client.get(url).content.decode()
+    response = client.post(url, form_data(relation="PARENT", relation_name="Abbu",
+                                          age="", conditions="Gout"))
+
+    assert "Gout\nAsthma" in form
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.conditions == ["Gout"]
+    assert member.age is None
+    assert PhiAccessLog.objects.filter(action=PhiAction.UPDATE).count() == 1
+
+
+def test_it_removes_a_relative_after_confirmation(client: Client, patient: User) -> None:
+    member = add_relative(patient, relation_name="Chacha")
+    client.force_login(patient)
+    url = reverse("family:delete", args=[member.pk])
+
+    confirm = client.get(url)
+    response = client.post(url)
+
+    assert "Remove Chacha from your family history?" in confirm.content.decode()
+    assert response.status_code == 302
+    assert not FamilyMedicalHistory.objects.exists()
+    assert PhiAccessLog.objects.get().action == PhiAction.DELETE
+
+
+def test_the_page_shows_tree_summary_and_list(client: Client, patient: User) -> None:
+    add_relative(patient, relation_name="Ammi", conditions=["Diabetes"])
+    add_relative(patient, Relation.SIBLING, relation_name="Bilal", chronic_diseases=["diabetes"])
+    add_relative(patient, Relation.GRANDPARENT, relation_name="Nani", conditions=["Asthma"],
+                 is_deceased=True)
+    client.force_login(patient)
+
+    html = client.get(reverse("family:mine")).content.decode()
+
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="family-tree" role="img"' in html
+    assert "Conditions shared by close relatives" in html
+    assert "<strong>Diabetes</strong>" in html
+    assert "Asthma</strong>" not in html  # only a grandparent has it
+    assert "Nani" in html and "Deceased" in html
+    log = PhiAccessLog.objects.get()
+    assert (log.action, log.patient_id, log.refused) == (PhiAction.VIEW, patient.pk, False)
+
+
+def test_a_hostile_name_is_escaped_on_the_page(client: Client, patient: User) -> None:
+    add_relative(patient, relation_name="</svg><script>alert(1)</script>")
+    client.force_login(patient)
+
+    html = client.get(reverse("family:mine")).content.decode()
+
+    assert "<script>alert(1)" not in html
+    assert "&lt;/svg&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_page_with_no_relatives(client: Client, patient: User) -> None:
+    client.force_login(patient)
+
+    html = client.get(reverse("family:mine")).content.decode()
+
+    assert "No relatives have been added yet." in html
+    assert "No condition appears in two or more" in html
+
+
+def test_the_page_query_count_does_not_grow_with_relatives(
+    client: Client, patient: User, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    for n in range(15):
+        add_relative(patient, Relation.SIBLING, relation_name=f"Sibling {n}",
+                     conditions=["Asthma"])
+    client.force_login(patient)
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("family:mine"))
+
+    assert response.status_code == 200
+
+
+def test_another_patient_cannot_edit_or_remove_a_relative(
+    client: Client, patient: User, other_patient: User
+) -> None:
+    member = add_relative(patient, relation_name="Ammi")
+    client.force_login(other_patient)
+
+    responses = [
+        client.get(reverse("family:edit", args=[member.pk])),
+        client.post(reverse("family:edit", args=[member.pk]), form_data()),
+        client.get(reverse("family:delete", args=[member.pk])),
+        client.post(reverse("family:delete", args=[member.pk])),
+    ]
+
+    assert [response.status_code for response in responses] == [404] * 4
+    member.refresh_from_db()
+    assert member.relation_name == "Ammi"
+    html = client.get(reverse("family:mine")).content.decode()
+    assert "Ammi" not in html
+
+
+@pytest.mark.parametrize("role_factory", [
+    factories.DoctorFactory, factories.StaffFactory, factories.AdminFactory,
+])
+def test_only_patients_have_a_family_history_page(
+    client: Client, role_factory: type[factories.UserFactory]
+) -> None:
+    client.force_login(role_factory.create())
+
+    responses = [client.get(reverse("family:mine")), client.get(reverse("family:add")),
+                 client.post(reverse("family:add"), form_data())]
+
+    assert [response.status_code for response in responses] == [404] * 3
+    assert not FamilyMedicalHistory.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
+    response = client.get(reverse("family:mine"))
+
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
