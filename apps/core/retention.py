@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
 from apps.payments.models import Payment, PaymentDispute, PaymentDisputeHistory
+from apps.records.attachments import attachment_storage
 from apps.records.models import MedicalRecord
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def medical_records_purge(*, older_than: datetime, batch_size: int) -> tuple[int
         keys, pending[:] = list(pending), []
         for record_id, key in keys:
             try:
-                default_storage.delete(key)
+                attachment_storage().delete(key)
             except Exception:
                 logger.exception("retention: attachment not deleted record=%s", record_id)
             else:

@@ -21,7 +21,6 @@ from typing import IO, Any, TextIO
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 
 from apps.accounts.models import User
@@ -29,6 +28,7 @@ from apps.appointments.models import Appointment
 from apps.audit.models import PhiAccessLog
 from apps.payments.models import Payment
 from apps.prescriptions.models import Prescription
+from apps.records.attachments import attachment_storage
 from apps.records.models import FamilyMedicalHistory, MedicalRecord
 
 logger = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def _safe_file_name(key: str) -> str:
 def _copy_attachment(archive: ZipFile, key: str, path: str) -> bool:
     """Copy one stored file into the archive; False if it is not (or no longer) there."""
     try:
-        source: IO[bytes] = default_storage.open(key, "rb")
+        source: IO[bytes] = attachment_storage().open(key, "rb")
     except (FileNotFoundError, SuspiciousFileOperation):
         return False
     with source, archive.open(path, "w", force_zip64=True) as target:

@@ -1,4 +1,9 @@
-"""Patient data exports: request, build, fail, download log and expiry."""
+"""Patient data exports: request, build, fail, download log and expiry.
+
+Archives hold PHI, so they are kept in the private storage the record attachments use
+(`attachment_storage()`: a directory no URL serves, or the private bucket), never in
+MEDIA_ROOT.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,6 @@ from functools import partial
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -25,6 +29,7 @@ from apps.exports import archive
 from apps.exports.models import ACTIVE_STATUSES, DataExport, ExportStatus
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
+from apps.records.attachments import attachment_storage
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +107,7 @@ def _set_progress(export_id: int, progress: int) -> None:
 
 def _delete_file(key: str) -> None:
     try:
-        default_storage.delete(key)
+        attachment_storage().delete(key)
     except Exception as exc:  # an orphan is logged; the caller goes on
         logger.warning("export archive not deleted key=%s error=%s", key, type(exc).__name__)
 
@@ -130,7 +135,7 @@ def data_export_build(*, export_id: int) -> DataExport:
             )
             size = buffer.tell()
             buffer.seek(0)
-            stored = default_storage.save(f"{KEY_PREFIX}{uuid.uuid4().hex}.zip", File(buffer))
+            stored = attachment_storage().save(f"{KEY_PREFIX}{uuid.uuid4().hex}.zip", File(buffer))
         export = _finish(export_id, key=stored, size=size)
     except Exception:
         if stored is not None:
@@ -234,7 +239,7 @@ def data_exports_expire(*, now: datetime | None = None) -> dict[str, int]:
             )
             for export in batch:
                 if export.storage_key:
-                    default_storage.delete(export.storage_key)
+                    attachment_storage().delete(export.storage_key)
                 export.status = ExportStatus.EXPIRED
                 export.storage_key = None
                 export.save(update_fields=["status", "storage_key"])

@@ -7,7 +7,6 @@ from typing import cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.models import User
 from apps.exports import selectors, services
 from apps.exports.models import DataExport
+from apps.records.attachments import attachment_storage
 
 DOWNLOAD_NAME = "healthlink-data-export.zip"
 
@@ -71,7 +71,7 @@ def download(request: HttpRequest, export_id: int) -> HttpResponseBase:
     actor = cast(User, request.user)
     try:
         export = selectors.data_export_get_downloadable(actor=actor, export_id=export_id)
-        archive = default_storage.open(export.storage_key or "", "rb")
+        archive = attachment_storage().open(export.storage_key or "", "rb")
     except (DataExport.DoesNotExist, FileNotFoundError):
         raise Http404 from None
     services.data_export_download_record(actor=actor, export=export, request=request)

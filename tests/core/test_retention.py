@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -25,6 +24,7 @@ from apps.payments.models import (
     PaymentMethod,
     PaymentStatus,
 )
+from apps.records.attachments import attachment_storage
 from apps.records.models import MedicalRecord, RecordType
 from tests import factories
 
@@ -39,7 +39,9 @@ TEN_YEARS_AGO = retention.years_before(NOW, 10)
 def _media(tmp_path: Path) -> Iterator[None]:
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(tmp_path)}},
+                    "OPTIONS": {"location": str(tmp_path / "media")}},
+        "records": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(tmp_path / "private")}},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     with override_settings(STORAGES=storages):
@@ -63,7 +65,9 @@ def factories_counter() -> int:
 def _record(record_date: datetime, *, files: int = 0) -> MedicalRecord:
     appointment = _appointment()
     keys = [
-        default_storage.save(f"records/test-{factories_counter()}.pdf", ContentFile(b"%PDF-1.4"))
+        attachment_storage().save(
+            f"records/test-{factories_counter()}.pdf", ContentFile(b"%PDF-1.4")
+        )
         for _ in range(files)
     ]
     record = MedicalRecord.objects.create(
@@ -120,10 +124,10 @@ def test_records_older_than_seven_years_go_with_history_and_files() -> None:
     assert (deleted, files) == (1, 2)
     assert not MedicalRecord.objects.filter(pk=old.pk).exists()
     assert _history_count("medical_records_history", [old.pk]) == 0
-    assert not any(default_storage.exists(key) for key in old_files)
+    assert not any(attachment_storage().exists(key) for key in old_files)
     assert MedicalRecord.objects.filter(pk=young.pk).exists()
     assert _history_count("medical_records_history", [young.pk]) == 2
-    assert default_storage.exists((young.file_urls or [])[0])
+    assert attachment_storage().exists((young.file_urls or [])[0])
     # The patient, doctor and appointment stay: only the record's own rows go.
     assert Appointment.objects.filter(pk=appointment_id).exists()
 
@@ -155,7 +159,7 @@ def test_an_interrupted_run_loses_no_half_batch(monkeypatch: pytest.MonkeyPatch)
     kept = MedicalRecord.objects.filter(pk__in=[r.pk for r in old])
     assert sorted(kept.values_list("pk", flat=True)) == sorted(r.pk for r in old[2:])
     for record in old[2:]:  # the rolled-back batch keeps its files and history too
-        assert default_storage.exists((record.file_urls or [])[0])
+        assert attachment_storage().exists((record.file_urls or [])[0])
         assert _history_count("medical_records_history", [record.pk]) == 2
 
     monkeypatch.setattr(history.objects, "filter", real_filter)

@@ -18,5 +18,10 @@ def export_storage(settings: SettingsWrapper, tmp_path: Path) -> Path:
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": root, "base_url": None},
         },
+        # Archives and attachments both live in the private storage no URL serves.
+        "records": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None},
+        },
     }
     return root

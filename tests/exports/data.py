@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -22,6 +21,7 @@ from apps.prescriptions.models import (
     Severity,
     WarningType,
 )
+from apps.records.attachments import attachment_storage
 from apps.records.models import FamilyMedicalHistory, MedicalRecord, RecordType, Relation
 from tests import factories
 
@@ -52,7 +52,7 @@ def patient_with_everything(marker: str) -> PatientData:
         patient=patient, doctor=doctor, status=AppointmentStatus.COMPLETED,
         scheduled_at=timezone.now() - timedelta(days=3), chief_complaint=f"Cough {marker}",
     )
-    key = default_storage.save(f"records/{marker}/scan.pdf", ContentFile(PDF))
+    key = attachment_storage().save(f"records/{marker}/scan.pdf", ContentFile(PDF))
     record = MedicalRecord.objects.create(
         patient=patient, doctor=doctor, appointment=appointment,
         record_type=RecordType.CONSULTATION, diagnosis=f"Bronchitis {marker}",

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.storage import default_storage
 
 from apps.accounts.models import User
 from apps.exports import archive, services
 from apps.exports.models import DataExport, ExportStatus
 from apps.exports.tasks import build_data_export
 from apps.notifications.models import Notification, NotificationEvent
+from apps.records.attachments import attachment_storage
 from tests import factories
 from tests.exports.data import PDF, PatientData, patient_with_everything
 
@@ -56,7 +56,7 @@ def request_export(django_capture_on_commit_callbacks: Any) -> Ask:
 
 def open_archive(export: DataExport) -> zipfile.ZipFile:
     assert export.storage_key
-    return zipfile.ZipFile(default_storage.open(export.storage_key, "rb"))
+    return zipfile.ZipFile(attachment_storage().open(export.storage_key, "rb"))
 
 
 def load(zf: zipfile.ZipFile, name: str) -> Any:
@@ -128,7 +128,7 @@ def test_the_archive_is_stored_under_a_random_key_without_user_text(
 
     assert export.storage_key is not None
     assert re.fullmatch(r"exports/[0-9a-f]{32}\.zip", export.storage_key)
-    assert export.size_bytes == default_storage.size(export.storage_key)
+    assert export.size_bytes == attachment_storage().size(export.storage_key)
     assert export.expires_at is not None and export.finished_at is not None
     assert (export.expires_at - export.finished_at).days == 7
 
@@ -208,7 +208,7 @@ def test_a_new_archive_replaces_the_previous_one(
     second.refresh_from_db()
     assert second.status == ExportStatus.READY
     assert (first.status, first.storage_key) == (ExportStatus.EXPIRED, None)
-    assert first_key and not default_storage.exists(first_key)
+    assert first_key and not attachment_storage().exists(first_key)
 
 
 def test_a_failing_build_is_retried_then_marked_failed_leaving_nothing(
@@ -245,7 +245,7 @@ def test_an_archive_stored_before_a_failure_is_deleted(
     before = stored_files(export_storage)
 
     def finish_fails(export_id: int, *, key: str, size: int) -> DataExport:
-        assert default_storage.exists(key)
+        assert attachment_storage().exists(key)
         raise ConnectionError("database went away")
 
     monkeypatch.setattr(services, "_finish", finish_fails)

@@ -7,19 +7,19 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.exports import services
 from apps.exports.models import DataExport, ExportStatus
 from apps.exports.tasks import expire_data_exports
+from apps.records.attachments import attachment_storage
 
 pytestmark = pytest.mark.django_db
 
 
 def ready(user: User, *, expires_in: timedelta) -> DataExport:
-    key = default_storage.save("exports/archive.zip", ContentFile(b"PK"))
+    key = attachment_storage().save("exports/archive.zip", ContentFile(b"PK"))
     now = timezone.now()
     return DataExport.objects.create(user=user, status=ExportStatus.READY, progress=100,
                                      storage_key=key, finished_at=now,
@@ -39,14 +39,14 @@ def test_it_deletes_expired_archives_and_keeps_current_ones(
     current.refresh_from_db()
     assert result == {"expired": 1, "stale": 0}
     assert (old.status, old.storage_key) == (ExportStatus.EXPIRED, None)
-    assert old_key and not default_storage.exists(old_key)
+    assert old_key and not attachment_storage().exists(old_key)
     assert current.status == ExportStatus.READY
-    assert current.storage_key and default_storage.exists(current.storage_key)
+    assert current.storage_key and attachment_storage().exists(current.storage_key)
 
 
 def test_a_rerun_is_harmless_even_when_the_file_is_already_gone(patient: User) -> None:
     export = ready(patient, expires_in=-timedelta(days=1))
-    default_storage.delete(export.storage_key or "")
+    attachment_storage().delete(export.storage_key or "")
 
     first = services.data_exports_expire()
     second = services.data_exports_expire()

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +17,7 @@ from pytest_django import DjangoAssertNumQueries
 from apps.accounts.models import User
 from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
 from apps.exports.models import DataExport, ExportStatus
+from apps.records.attachments import attachment_storage
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ ZIP_BYTES = b"PK\x05\x06" + b"\x00" * 18  # an empty ZIP archive
 
 
 def ready_export(user: User, **fields: Any) -> DataExport:
-    key = default_storage.save("exports/0123456789abcdef0123456789abcdef.zip",
+    key = attachment_storage().save("exports/0123456789abcdef0123456789abcdef.zip",
                                ContentFile(ZIP_BYTES))
     now = timezone.now()
     values: dict[str, Any] = {
@@ -195,7 +195,7 @@ def test_a_missing_archive_file_is_a_404_without_a_log_row(
     client: Client, patient: User
 ) -> None:
     export = ready_export(patient)
-    default_storage.delete(export.storage_key or "")
+    attachment_storage().delete(export.storage_key or "")
     client.force_login(patient)
 
     assert client.get(reverse("exports:download", args=[export.pk])).status_code == 404
