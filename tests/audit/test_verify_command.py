@@ -61,7 +61,7 @@ def test_an_empty_log_is_intact() -> None:
 ])
 def test_an_edited_row_is_reported_as_edited(column: str, value: object) -> None:
     _first, second, _third = log_rows(3)
-    as_superuser(f"UPDATE phi_access_logs SET {column} = %s WHERE id = %s",  # noqa: S608
+    as_superuser(f"UPDATE phi_access_logs SET {column} = %s WHERE id = %s",
                  [value, second.pk])
 
     code, output = verify("--batch-size", "1")
