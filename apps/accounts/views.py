@@ -36,7 +36,7 @@ from apps.accounts.forms import (
     profile_form_class,
 )
 from apps.accounts.models import User
-from apps.audit.services import client_ip
+from apps.audit.network import client_ip
 
 logger = logging.getLogger(__name__)
 
