@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Role, User
+from apps.audit.models import AdminAuditAction
+from apps.audit.services import AdminChange, admin_events_record
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,9 @@ SKIP_SELF = "self"
 SKIP_PLATFORM_OWNER = "platform_owner"
 SKIP_ALREADY_DELETED = "already_deleted"
 SKIP_NOT_DELETED = "not_deleted"
+
+# Changes recorded in admin_audit_events with their old and new values.
+AUDITED_FIELDS = ("role", "is_verified", "pmdc_verified", "deleted_at")
 
 
 @dataclass(frozen=True)
@@ -48,9 +53,13 @@ def admin_may_manage(actor: User, user: User) -> bool:
 
 def _apply(
     *, actor: User, user_ids: Iterable[int], skip_reason: Callable[[User], str | None],
-    changes: dict[str, Any],
+    changes: dict[str, Any], audit_action: str,
 ) -> BulkOutcome:
-    """Lock the selected rows, update those `skip_reason` lets through, count the rest."""
+    """Lock the selected rows, update those `skip_reason` lets through, count the rest.
+
+    Each change to an audited field is recorded with its old and new value, in the same
+    transaction.
+    """
     if not actor.is_staff:
         raise PermissionDenied("Only admins and platform owners manage accounts.")
     ids = {int(pk) for pk in user_ids}
@@ -71,6 +80,11 @@ def _apply(
                 skipped[reason] += 1
         if changed:
             User.all_objects.filter(pk__in=changed).update(**changes)
+            admin_events_record(actor=actor, action=audit_action, changes=[
+                AdminChange(user.pk, name, getattr(user, name), changes[name])
+                for user in users if user.pk in changed
+                for name in AUDITED_FIELDS if name in changes
+            ])
     return BulkOutcome(
         changed_ids=tuple(sorted(changed)),
         skipped={reason: count for reason, count in sorted(skipped.items()) if count},
@@ -92,6 +106,7 @@ def user_verify_pmdc(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
     outcome = _apply(
         actor=actor, user_ids=user_ids, skip_reason=skip_reason,
         changes={"pmdc_verified": True, "updated_at": timezone.now()},
+        audit_action=AdminAuditAction.PMDC_VERIFY,
     )
     logger.info(
         "pmdc verified actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
@@ -117,6 +132,7 @@ def user_soft_delete(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
     outcome = _apply(
         actor=actor, user_ids=user_ids, skip_reason=skip_reason,
         changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
+        audit_action=AdminAuditAction.SOFT_DELETE,
     )
     logger.info(
         "users soft-deleted actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
@@ -138,6 +154,7 @@ def user_restore(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
     outcome = _apply(
         actor=actor, user_ids=user_ids, skip_reason=skip_reason,
         changes={"deleted_at": None, "updated_at": timezone.now()},
+        audit_action=AdminAuditAction.RESTORE,
     )
     logger.info(
         "users restored actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
