@@ -123,7 +123,8 @@ class PhiAuditedHistoryMixin(PhiAuditedAdminMixin):
             request, object_id, version_id, extra_context
         )
         if response.status_code == 200:
-            self.phi_record(request, object_id, PhiAction.VIEW)
+            self.phi_record(request, object_id, PhiAction.VIEW,
+                            patient=self.phi_patient_of(object_id))
         return response
 
 
