@@ -11,6 +11,8 @@ urlpatterns = [
     path("appointments/", include("apps.appointments.urls")),
     path("doctors/", include("apps.facilities.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    # PHI audit trail: the patient's "Who accessed my data"
+    path("privacy/", include("apps.audit.urls")),
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

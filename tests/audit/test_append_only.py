@@ -5,6 +5,8 @@ The suite connects as the superuser postgres: the triggers refuse it all the sam
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import ProgrammingError, connection, transaction
 
@@ -18,14 +20,14 @@ pytestmark = pytest.mark.django_db
 REFUSED = "42501"  # insufficient_privilege
 
 
-def run(sql: str, params: list[object] | None = None) -> None:
+def run(sql: str, params: list[Any] | None = None) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         # Foreign keys are checked at commit; TRUNCATE will not run with checks pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(sql, params or [])
 
 
-def refused(sql: str, params: list[object] | None = None) -> str:
+def refused(sql: str, params: list[Any] | None = None) -> str:
     with pytest.raises(ProgrammingError) as caught:
         run(sql, params)
     assert getattr(caught.value.__cause__, "sqlstate", None) == REFUSED
