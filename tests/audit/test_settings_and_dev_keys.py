@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from scripts.dev_keys import write_dev_keys
-from tests.core.test_settings import manage_check
+from tests.core.test_settings import REPO, manage_check
+
+
+def write_dev_keys(path: Path) -> bool:
+    """Run scripts/dev_keys.py as `make run` does; True when it created the file."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "dev_keys.py"), str(path)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    return "Created development keys" in done.stdout
 
 
 def test_it_refuses_to_start_without_the_chain_key() -> None:
