@@ -9,7 +9,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from apps.audit import chain
 from apps.audit.models import PhiAccessChainAnchor, PhiAccessLog
@@ -211,3 +212,17 @@ def test_a_genuine_anchor_is_where_the_chain_starts() -> None:
     assert report.intact
     assert (report.rows, report.first_seq, report.last_seq) == (2, 2, third.chain_seq)
     assert second.chain_seq == report.first_seq
+
+
+def test_it_streams_the_table_in_batches() -> None:
+    log_rows(7)
+
+    with CaptureQueriesContext(connection) as queries:
+        report = chain_verify(batch_size=3)
+
+    assert report.intact and report.rows == 7
+    reads = [q["sql"] for q in queries.captured_queries
+             if 'FROM "phi_access_logs"' in q["sql"]]
+    # Three full or partial batches, then the empty read that ends each phase: never all at once.
+    assert len(reads) == 5
+    assert all("LIMIT 3" in sql for sql in reads)
