@@ -49,3 +49,22 @@ def test_parallel_writers_leave_a_valid_chain() -> None:
     report = chain_verify(batch_size=7)
     assert report.intact, report.problem
     assert report.rows == expected
+
+
+def test_verifying_while_writers_write_reports_no_false_break() -> None:
+    doctor, patient = DoctorFactory.create(), PatientFactory.create()
+    log_rows(3, actor=doctor, patient=patient)
+
+    def writer() -> int:
+        for _ in range(10):
+            log_rows(1, actor=doctor, patient=patient)
+        return 10
+
+    def verifier() -> list[bool]:
+        return [chain_verify(batch_size=2).intact for _ in range(5)]
+
+    outcomes = race([writer, writer, writer, verifier])
+
+    assert outcomes[:3] == [10, 10, 10], outcomes
+    assert outcomes[3] == [True] * 5, outcomes
+    assert chain_verify().rows == 33
