@@ -48,16 +48,18 @@ $(INSTALLED): $(PY) requirements.txt requirements-dev.txt
 venv: $(INSTALLED)
 
 # Made once and then reused: deleting it makes PHI already stored under var/ unreadable.
-var/dev-keys.env: | $(INSTALLED)
-	$(PY) scripts/dev_keys.py $@
+# Run every time: an older file gains the keys added to the project since (existing ones stay).
+.PHONY: dev-keys
+dev-keys: $(INSTALLED)
+	@$(PY) scripts/dev_keys.py var/dev-keys.env
 
-migrate: $(INSTALLED) var/dev-keys.env
+migrate: $(INSTALLED) dev-keys
 	$(DEV) $(PY) manage.py migrate --noinput
 
 seed: migrate
 	$(DEV) $(PY) manage.py seed_demo
 
-static: $(INSTALLED) var/dev-keys.env
+static: $(INSTALLED) dev-keys
 	$(DEV) $(PY) manage.py collectstatic --noinput --verbosity 0
 
 run: seed static

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -66,6 +67,38 @@ PHI_ENCRYPTION_OLD_KEYS = [
 ]
 if PHI_BLIND_INDEX_KEY:
     PHI_BLIND_INDEX_KEY = _phi_key("PHI_BLIND_INDEX_KEY", PHI_BLIND_INDEX_KEY)
+
+# --- PHI audit trail (apps.audit) -----------------------------------------------------
+# Every phi_access_logs row carries an HMAC under this key over its content and the previous
+# row's HMAC; without the key nobody, a DBA included, can edit, insert or remove a row
+# unnoticed by `manage.py audit_verify`. Base64 of 32 bytes, never stored in the database.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+if AUDIT_CHAIN_KEY:
+    AUDIT_CHAIN_KEY = _phi_key("AUDIT_CHAIN_KEY", AUDIT_CHAIN_KEY)
+elif not DEBUG and not TESTING:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be set when DEBUG is off.")
+# Five years (one leap day included). The database trigger refuses to delete younger rows
+# whatever this says, so a longer period is possible and a shorter one is refused here.
+AUDIT_LOG_RETENTION_MIN_DAYS = 5 * 365 + 1
+AUDIT_LOG_RETENTION_DAYS = env.int(
+    "AUDIT_LOG_RETENTION_DAYS", default=AUDIT_LOG_RETENTION_MIN_DAYS
+)
+if AUDIT_LOG_RETENTION_DAYS < AUDIT_LOG_RETENTION_MIN_DAYS:
+    raise ImproperlyConfigured(
+        f"AUDIT_LOG_RETENTION_DAYS must be at least {AUDIT_LOG_RETENTION_MIN_DAYS} (five years)."
+    )
+# Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed when they are
+# the peer. Empty: the peer itself (REMOTE_ADDR) is the client. Used by the PHI access trail
+# and the login lockout (apps.audit.network.client_ip).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES holds {_proxy!r}, which is not an address or CIDR range."
+        ) from _error
+# --- end PHI audit trail --------------------------------------------------------------
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

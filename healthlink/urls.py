@@ -11,12 +11,11 @@ urlpatterns = [
     path("appointments/", include("apps.appointments.urls")),
     path("doctors/", include("apps.facilities.urls")),
     path("notifications/", include("apps.notifications.urls")),
-    path("records/", include("apps.records.urls")),  # records (issue 4)
-    path("api/", include("healthlink.api_urls")),
-    # --- Family history and data export (issue 4, family helper) ---
+    path("records/", include("apps.records.urls")),
     path("family-history/", include("apps.records.family_urls")),
     path("privacy/export/", include("apps.exports.urls")),
-    # --- end family history and data export ---
+    path("privacy/", include("apps.audit.urls")),  # "Who accessed my data"
+    path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -13,7 +13,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
-from django.forms import TypedChoiceField
+from django.forms import ModelForm, TypedChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -24,7 +24,8 @@ from apps.accounts.admin_services import BulkOutcome
 from apps.accounts.models import Role, User, UserQuerySet
 from apps.accounts.sessions import session_mark_login
 from apps.audit.admin import PhiAuditedAdminMixin
-from apps.audit.models import PhiResource
+from apps.audit.models import AdminAuditAction, PhiResource
+from apps.audit.services import AdminChange, admin_events_record
 from apps.core.admin import HealthLinkModelAdmin, encrypted_field_names
 
 # The custom user has no groups or permissions: access follows the role alone.
@@ -151,6 +152,23 @@ class UserAdmin(PhiAuditedAdminMixin, DjangoUserAdmin, HealthLinkModelAdmin):
 
     def phi_present(self, obj: models.Model) -> bool:
         return any(getattr(obj, name) for name in PHI_FIELDS)
+
+    def save_model(
+        self, request: HttpRequest, obj: models.Model, form: ModelForm[Any], change: bool
+    ) -> None:
+        # changeform_view runs in a transaction: the row stays locked from here to the event.
+        audited = admin_services.AUDITED_FIELDS if change else ("role",)
+        before = (
+            User.all_objects.select_for_update().filter(pk=obj.pk).values(*audited).get()
+            if change else dict.fromkeys(audited)
+        )
+        super().save_model(request, obj, form, change)
+        admin_events_record(
+            actor=_actor(request),
+            action=AdminAuditAction.USER_CHANGE if change else AdminAuditAction.USER_CREATE,
+            changes=[AdminChange(obj.pk, name, before[name], getattr(obj, name))
+                     for name in audited],
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and not admin_services.admin_may_manage(_actor(request), obj):

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from apps.accounts.lifecycle import users_deleted_cleanup
 from apps.accounts.models import Role, User
+from apps.audit.models import AdminAuditAction
+from apps.audit.services import AdminChange, admin_events_record
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,16 @@ SKIP_PLATFORM_OWNER = "platform_owner"
 SKIP_ALREADY_DELETED = "already_deleted"
 SKIP_NOT_DELETED = "not_deleted"
 SKIP_ERASED = "erased"
+
+# Changes recorded in admin_audit_events with their old and new values.
+AUDITED_FIELDS = ("role", "is_verified", "pmdc_verified", "deleted_at")
+
+
+def _audited_fields(action: str) -> tuple[str, ...]:
+    # A soft delete also revokes tokens; only "log out everywhere" is recorded for that alone.
+    if action == AdminAuditAction.LOGOUT_EVERYWHERE:
+        return (*AUDITED_FIELDS, "tokens_revoked_at")
+    return AUDITED_FIELDS
 
 
 @dataclass(frozen=True)
@@ -50,9 +62,13 @@ def admin_may_manage(actor: User, user: User) -> bool:
 
 def _apply(
     *, actor: User, user_ids: Iterable[int], skip_reason: Callable[[User], str | None],
-    changes: dict[str, Any],
+    changes: dict[str, Any], audit_action: str,
 ) -> BulkOutcome:
-    """Lock the selected rows, update those `skip_reason` lets through, count the rest."""
+    """Lock the selected rows, update those `skip_reason` lets through, count the rest.
+
+    Each change to an audited field is recorded with its old and new value, in the same
+    transaction.
+    """
     if not actor.is_staff:
         raise PermissionDenied("Only admins and platform owners manage accounts.")
     ids = {int(pk) for pk in user_ids}
@@ -63,7 +79,7 @@ def _apply(
         users = list(
             User.all_objects.filter(pk__in=ids).select_for_update()
             .only("pk", "role", "pmdc_verified", "pmdc_license_number", "deleted_at",
-                  "erased_at")
+                  "erased_at", "tokens_revoked_at")
         )
         skipped[SKIP_MISSING] = len(ids) - len(users)
         for user in users:
@@ -74,6 +90,11 @@ def _apply(
                 skipped[reason] += 1
         if changed:
             User.all_objects.filter(pk__in=changed).update(**changes)
+            admin_events_record(actor=actor, action=audit_action, changes=[
+                AdminChange(user.pk, name, getattr(user, name), changes[name])
+                for user in users if user.pk in changed
+                for name in _audited_fields(audit_action) if name in changes
+            ])
     return BulkOutcome(
         changed_ids=tuple(sorted(changed)),
         skipped={reason: count for reason, count in sorted(skipped.items()) if count},
@@ -95,6 +116,7 @@ def user_verify_pmdc(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
     outcome = _apply(
         actor=actor, user_ids=user_ids, skip_reason=skip_reason,
         changes={"pmdc_verified": True, "updated_at": timezone.now()},
+        audit_action=AdminAuditAction.PMDC_VERIFY,
     )
     logger.info(
         "pmdc verified actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
@@ -121,6 +143,7 @@ def user_soft_delete(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
         outcome = _apply(
             actor=actor, user_ids=user_ids, skip_reason=skip_reason,
             changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
+            audit_action=AdminAuditAction.SOFT_DELETE,
         )
         # Lifecycle: their future appointments are cancelled and the other party told.
         users_deleted_cleanup(actor=actor, user_ids=outcome.changed_ids, now=now)
@@ -146,6 +169,7 @@ def user_restore(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
     outcome = _apply(
         actor=actor, user_ids=user_ids, skip_reason=skip_reason,
         changes={"deleted_at": None, "updated_at": timezone.now()},
+        audit_action=AdminAuditAction.RESTORE,
     )
     logger.info(
         "users restored actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
@@ -169,6 +193,7 @@ def user_force_logout(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
     outcome = _apply(
         actor=actor, user_ids=user_ids, skip_reason=skip_reason,
         changes={"tokens_revoked_at": now, "updated_at": now},
+        audit_action=AdminAuditAction.LOGOUT_EVERYWHERE,
     )
     logger.info(
         "users logged out everywhere actor=%s count=%d users=%s skipped=%s", actor.pk,

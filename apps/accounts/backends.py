@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from apps.accounts import services
 from apps.accounts.models import User
-from apps.audit.services import client_ip
+from apps.audit.network import client_ip
 
 
 class EmailBackend(ModelBackend):

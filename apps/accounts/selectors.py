@@ -20,6 +20,7 @@ def user_profile_get(*, actor: User, request: HttpRequest | None = None) -> User
         action=PhiAction.VIEW,
         resource_type=PhiResource.PATIENT_PROFILE,
         resource_id=actor.pk,
+        patient=actor,
         request=request,
     )
     return actor

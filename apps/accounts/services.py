@@ -275,6 +275,7 @@ def user_update_profile(
         action=PhiAction.UPDATE,
         resource_type=PhiResource.PATIENT_PROFILE,
         resource_id=user.pk,
+        patient=user,
         request=request,
     )
     logger.info("profile updated user=%s fields=%s", user.pk, ",".join(sorted(changes)))

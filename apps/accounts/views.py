@@ -37,7 +37,7 @@ from apps.accounts.forms import (
 )
 from apps.accounts.models import User
 from apps.accounts.sessions import session_mark_login
-from apps.audit.services import client_ip
+from apps.audit.network import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.accounts.models import User
-from apps.audit.models import PhiAccessLog, PhiAction
+from apps.audit.models import AdminAuditEvent, PhiAccessLog, PhiAction
 from apps.audit.services import phi_access_record
 from apps.core.admin import (
     HealthLinkModelAdmin,
@@ -26,7 +26,9 @@ class PhiAuditedAdminMixin:
     """Every admin page that shows or saves PHI writes a phi_access_logs row in its request.
 
     `phi_resource` names the resource type; showing the change form records VIEW, saving
-    it records UPDATE.
+    it records UPDATE. `phi_patient` names whose PHI it is: by default the object's
+    `patient`, which records, prescriptions and family history all have; override it for
+    other shapes.
     """
 
     phi_resource: str = ""
@@ -39,11 +41,31 @@ class PhiAuditedAdminMixin:
         """The id the log names: the object's own, unless the resource is its owner's."""
         return obj.pk
 
-    def phi_record(self, request: HttpRequest, resource_id: Any, action: str) -> None:
+    def phi_patient(self, obj: models.Model) -> int | None:
+        """The id of the patient whose PHI `obj` is, for "who accessed my data"."""
+        patient_id = getattr(obj, "patient_id", None)
+        return int(patient_id) if patient_id is not None else None
+
+    def phi_patient_of(self, object_id: Any) -> int | None:
+        """The same for a page that has only the id (the history pages)."""
+        model: type[models.Model] = self.model  # type: ignore[attr-defined]
+        if not any(field.name == "patient" for field in model._meta.concrete_fields):
+            return None
+        patient_id = (
+            model._default_manager.filter(pk=object_id)
+            .values_list("patient_id", flat=True).first()
+        )
+        return int(patient_id) if patient_id is not None else None
+
+    def phi_record(
+        self, request: HttpRequest, resource_id: Any, action: str, *,
+        patient: int | None = None,
+    ) -> None:
         # admin_view has let only a signed-in admin or platform owner this far.
         phi_access_record(
             actor=cast(User, request.user), action=action, resource_type=self.phi_resource,
-            resource_id=int(resource_id), request=request, reason=ADMIN_REASON,
+            resource_id=int(resource_id), patient=patient, request=request,
+            reason=ADMIN_REASON,
         )
 
     def render_change_form(
@@ -52,7 +74,8 @@ class PhiAuditedAdminMixin:
     ) -> HttpResponse:
         # Rendered on GET and on a form with errors: either way the values are on screen.
         if obj is not None and obj.pk is not None and self.phi_present(obj):
-            self.phi_record(request, self.phi_resource_id(obj), PhiAction.VIEW)
+            self.phi_record(request, self.phi_resource_id(obj), PhiAction.VIEW,
+                            patient=self.phi_patient(obj))
         return super().render_change_form(  # type: ignore[misc, no-any-return]
             request, context, add, change, form_url, obj
         )
@@ -64,7 +87,8 @@ class PhiAuditedAdminMixin:
         had_phi = any(form.initial.get(name) for name in phi)
         super().save_model(request, obj, form, change)  # type: ignore[misc]
         if had_phi or self.phi_present(obj):
-            self.phi_record(request, self.phi_resource_id(obj), PhiAction.UPDATE)
+            self.phi_record(request, self.phi_resource_id(obj), PhiAction.UPDATE,
+                            patient=self.phi_patient(obj))
 
 
 class PhiAuditedHistoryMixin(PhiAuditedAdminMixin):
@@ -80,7 +104,8 @@ class PhiAuditedHistoryMixin(PhiAuditedAdminMixin):
         )
         # simple_history's history list prints each version's changed values.
         if response.status_code == 200:
-            self.phi_record(request, object_id, PhiAction.VIEW)
+            self.phi_record(request, object_id, PhiAction.VIEW,
+                            patient=self.phi_patient_of(object_id))
         return response
 
     def history_form_view(
@@ -98,7 +123,8 @@ class PhiAuditedHistoryMixin(PhiAuditedAdminMixin):
             request, object_id, version_id, extra_context
         )
         if response.status_code == 200:
-            self.phi_record(request, object_id, PhiAction.VIEW)
+            self.phi_record(request, object_id, PhiAction.VIEW,
+                            patient=self.phi_patient_of(object_id))
         return response
 
 
@@ -107,23 +133,8 @@ def _require_numeric_id(value: str) -> None:
         raise Http404
 
 
-@admin.register(PhiAccessLog)
-class PhiAccessLogAdmin(HealthLinkModelAdmin):
-    """Append-only: nobody adds, edits or deletes an entry, not even a platform owner."""
-
-    list_display = (
-        "id", "created_at", "actor", "action", "resource_type", "resource_id", "reason",
-        "ip_address",
-    )
-    list_filter = ("action", "resource_type")
-    search_fields = ("=resource_id", "=actor__id")
-    date_hierarchy = "created_at"
-    ordering = ("-created_at", "-id")
-    list_select_related = ("actor",)
-    fields = (*list_display, "user_agent")
-
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet[PhiAccessLog]:
-        return select_related_without_phi(super().get_queryset(request), "actor")
+class AppendOnlyAdmin(HealthLinkModelAdmin):
+    """Nobody adds, edits or deletes an entry here, not even a platform owner."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -134,3 +145,34 @@ class PhiAccessLogAdmin(HealthLinkModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+
+@admin.register(PhiAccessLog)
+class PhiAccessLogAdmin(AppendOnlyAdmin):
+    list_display = (
+        "id", "created_at", "actor", "patient", "action", "resource_type", "resource_id",
+        "reason", "refused", "break_glass", "ip_address",
+    )
+    list_filter = ("action", "resource_type", "refused", "break_glass")
+    search_fields = ("=resource_id", "=actor__id", "=patient__id")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    list_select_related = ("actor", "patient")
+    fields = (*list_display, "user_agent", "chain_seq", "prev_hash", "row_hash")
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[PhiAccessLog]:
+        return select_related_without_phi(super().get_queryset(request), "actor", "patient")
+
+
+@admin.register(AdminAuditEvent)
+class AdminAuditEventAdmin(AppendOnlyAdmin):
+    list_display = ("id", "created_at", "actor", "target", "action", "field", "old_value",
+                    "new_value")
+    list_filter = ("action", "field")
+    search_fields = ("=target__id", "=actor__id")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    list_select_related = ("actor", "target")
+    fields = list_display
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[AdminAuditEvent]:
+        return select_related_without_phi(super().get_queryset(request), "actor", "target")

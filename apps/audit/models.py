@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +43,12 @@ class PhiAccessLog(CreatedAtModel):
     )
     refused = models.BooleanField(_("refused"), default=False, db_default=False)
     break_glass = models.BooleanField(_("break-glass"), default=False, db_default=False)
+    # The keyed hash chain (apps.audit.chain): the row's place in it, the previous row's
+    # hash and this row's HMAC over its content and that previous hash. Written once, by
+    # save() on insert; the database refuses any UPDATE.
+    chain_seq = models.BigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         db_table = "phi_access_logs"
@@ -61,3 +69,87 @@ class PhiAccessLog(CreatedAtModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.resource_type} #{self.resource_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only, and always as the next link of the chain."""
+        if not self._state.adding:
+            raise ValueError("PHI access log entries are append-only.")
+        from apps.audit import chain  # the chain module imports this one
+
+        kwargs["force_insert"] = True
+        chain.link(self, lambda: super(PhiAccessLog, self).save(*args, **kwargs))
+
+
+class PhiAccessChainHead(models.Model):
+    """One row: the last link of the chain. Writers lock it, so links are made one at a time.
+
+    It also lets the verifier notice rows cut off the end of the chain.
+    """
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    chain_seq = models.BigIntegerField()
+    row_hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "phi_access_chain_head"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="ck_phi_access_chain_head_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"chain head at {self.chain_seq}"
+
+
+class PhiAccessChainAnchor(CreatedAtModel):
+    """Where the chain starts after retention purged its oldest rows: the last purged link.
+
+    Append-only; `anchor_hash` is an HMAC over the link, so an anchor cannot be forged to
+    hide rows removed by hand.
+    """
+
+    chain_seq = models.BigIntegerField(unique=True)
+    row_hash = models.CharField(max_length=64)
+    anchor_hash = models.CharField(max_length=64)
+    purged_rows = models.IntegerField()
+
+    class Meta:
+        db_table = "phi_access_chain_anchors"
+
+
+class AdminAuditAction(models.TextChoices):
+    USER_CREATE = "USER_CREATE", _("Account created")
+    USER_CHANGE = "USER_CHANGE", _("Account changed")
+    PMDC_VERIFY = "PMDC_VERIFY", _("PMDC license verified")
+    SOFT_DELETE = "SOFT_DELETE", _("Account deleted")
+    RESTORE = "RESTORE", _("Account restored")
+    LOGOUT_EVERYWHERE = "LOGOUT_EVERYWHERE", _("Logged out everywhere")
+
+
+class AdminAuditEvent(CreatedAtModel):
+    """An admin's change to an account's role, verification or deletion state. Append-only."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+    )
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False,
+    )
+    action = models.CharField(_("action"), max_length=50, choices=AdminAuditAction.choices)
+    field = models.CharField(_("field"), max_length=50)
+    old_value = models.JSONField(_("old value"), null=True, blank=True)
+    new_value = models.JSONField(_("new value"), null=True, blank=True)
+
+    class Meta:
+        db_table = "admin_audit_events"
+        verbose_name = _("admin audit event")
+        verbose_name_plural = _("admin audit events")
+        indexes = [
+            models.Index(fields=["target", "created_at"], name="idx_admin_audit_events_target"),
+            models.Index(fields=["created_at"], name="idx_admin_audit_events_created"),
+        ]
+        constraints = [
+            choices_check("action", AdminAuditAction.values, table="admin_audit_events"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.field} user #{self.target_id}"

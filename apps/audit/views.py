@@ -1,0 +1,63 @@
+"""The patient's "Who accessed my data" page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from apps.accounts.models import User
+from apps.audit import selectors
+from apps.audit.admin import ADMIN_REASON
+from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
+
+# One whole sentence per action and resource, so that each translates as a whole.
+WHAT: dict[tuple[str, str], Promise] = {
+    (PhiAction.VIEW, PhiResource.MEDICAL_RECORD): _("Viewed a medical record"),
+    (PhiAction.UPDATE, PhiResource.MEDICAL_RECORD): _("Changed a medical record"),
+    (PhiAction.DELETE, PhiResource.MEDICAL_RECORD): _("Deleted a medical record"),
+    (PhiAction.EXPORT, PhiResource.MEDICAL_RECORD): _("Exported a medical record"),
+    (PhiAction.VIEW, PhiResource.PRESCRIPTION): _("Viewed a prescription"),
+    (PhiAction.UPDATE, PhiResource.PRESCRIPTION): _("Changed a prescription"),
+    (PhiAction.DELETE, PhiResource.PRESCRIPTION): _("Deleted a prescription"),
+    (PhiAction.EXPORT, PhiResource.PRESCRIPTION): _("Exported a prescription"),
+    (PhiAction.VIEW, PhiResource.PATIENT_PROFILE): _("Viewed your profile"),
+    (PhiAction.UPDATE, PhiResource.PATIENT_PROFILE): _("Changed your profile"),
+    (PhiAction.DELETE, PhiResource.PATIENT_PROFILE): _("Deleted your profile data"),
+    (PhiAction.EXPORT, PhiResource.PATIENT_PROFILE): _("Exported your data"),
+}
+REASONS: dict[str, Promise] = {ADMIN_REASON: _("Platform administration")}
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    entry: PhiAccessLog
+    by_you: bool
+    what: str
+    why: str
+
+
+def _row(entry: PhiAccessLog, patient: User) -> AccessRow:
+    what = WHAT.get((entry.action, entry.resource_type))
+    reason = entry.reason or ""
+    return AccessRow(
+        entry=entry,
+        by_you=entry.actor_id == patient.pk,
+        what=str(what) if what is not None else f"{entry.action} {entry.resource_type}",
+        why=str(REASONS.get(reason, reason)),
+    )
+
+
+@login_required
+@require_GET
+def access_log(request: HttpRequest) -> HttpResponse:
+    patient = cast(User, request.user)
+    page = selectors.phi_access_log_page(actor=patient, page=request.GET.get("page"))
+    rows = [_row(entry, patient) for entry in page.object_list]
+    return render(request, "audit/access_log.html", {"page": page, "rows": rows})

@@ -1,0 +1,78 @@
+"""Every PHI access log row is the next link of a keyed hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+from django.db import transaction
+
+from apps.audit import chain
+from apps.audit.models import PhiAccessChainHead, PhiAccessLog
+from apps.audit.verify import chain_verify
+from tests.audit.support import log_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_row_links_to_the_one_before() -> None:
+    first, second, third = log_rows(3)
+
+    assert [first.chain_seq, second.chain_seq, third.chain_seq] == [1, 2, 3]
+    assert first.prev_hash == chain.GENESIS_HASH
+    assert second.prev_hash == first.row_hash
+    assert third.prev_hash == second.row_hash
+    head = PhiAccessChainHead.objects.get()
+    assert (head.chain_seq, head.row_hash) == (3, third.row_hash)
+
+
+def test_the_hash_is_an_hmac_under_the_chain_key_over_the_stored_row() -> None:
+    (entry,) = log_rows(1)
+    stored = PhiAccessLog.objects.values(*chain.CHAINED_FIELDS).get(pk=entry.pk)
+
+    key = chain._key()
+    expected = hmac.new(key, b"phi_access_logs\x00" + chain.canonical(stored),
+                        hashlib.sha256).hexdigest()
+    assert entry.row_hash == expected
+    assert PhiAccessLog.objects.get(pk=entry.pk).row_hash == expected
+
+
+def test_a_different_key_gives_a_different_hash(settings: object) -> None:
+    (entry,) = log_rows(1)
+    stored = PhiAccessLog.objects.values(*chain.CHAINED_FIELDS).get(pk=entry.pk)
+
+    settings.AUDIT_CHAIN_KEY = "b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMzI="  # type: ignore[attr-defined]
+
+    assert chain.row_hash(stored) != entry.row_hash
+
+
+def test_a_rolled_back_write_leaves_no_trace_in_the_chain() -> None:
+    (first,) = log_rows(1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        log_rows(1)
+        raise RuntimeError("the request failed after logging")
+
+    (after,) = log_rows(1)
+
+    assert after.chain_seq == 2
+    assert after.prev_hash == first.row_hash
+    assert chain_verify().intact
+
+
+def test_a_saved_row_cannot_be_saved_again() -> None:
+    (entry,) = log_rows(1)
+    entry.reason = "changed"
+
+    with pytest.raises(ValueError, match="append-only"):
+        entry.save()
+
+
+def test_a_missing_head_is_rebuilt_from_the_last_row() -> None:
+    (first,) = log_rows(1)
+    PhiAccessChainHead.objects.all().delete()
+
+    (second,) = log_rows(1)
+
+    assert (second.chain_seq, second.prev_hash) == (2, first.row_hash)
+    assert chain_verify().intact
