@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
+from apps.audit.services import phi_access_logs_purge
 from apps.payments.models import Payment, PaymentDispute, PaymentDisputeHistory
 from apps.records.attachments import attachment_storage
 from apps.records.models import MedicalRecord
@@ -160,8 +161,6 @@ def audit_logs_purge(*, older_than: datetime, batch_size: int) -> int:
     The table refuses DELETE but for this one function (an append-only trigger), which
     works in batches itself and keeps the hash chain verifiable from the oldest kept row.
     """
-    from apps.audit.services import phi_access_logs_purge
-
     return int(phi_access_logs_purge(older_than=older_than, batch_size=batch_size))
 
 

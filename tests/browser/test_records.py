@@ -1,5 +1,5 @@
 """Medical records in Chromium: a doctor writes a record with an attachment, the patient
-opens it and downloads the attachment."""
+opens it, downloads the attachment and finds the doctor in "Who accessed my data"."""
 
 from __future__ import annotations
 
@@ -90,3 +90,13 @@ def test_a_doctor_writes_a_record_with_an_attachment_and_the_patient_downloads_i
     patient_reads = PhiAccessLog.objects.filter(actor=patient, action=PhiAction.VIEW)
     assert patient_reads.count() == 2  # the record page, then the download
     assert not PhiAccessLog.objects.filter(refused=True).exists()
+
+    # "Who accessed my data" names the doctor who wrote the record, and the patient's reads.
+    patient_page.get_by_role("link", name="Who accessed my data").first.click()
+    table = patient_page.get_by_role("table", name="Accesses to your health information")
+    doctor_rows = table.get_by_role("row").filter(has_text="Dr Hina Qureshi")
+    expect(doctor_rows.first).to_be_visible()
+    expect(doctor_rows.first).to_contain_text("Doctor")
+    expect(table.get_by_role("row").filter(has_text="You").first).to_be_visible()
+    patient_page.screenshot(path=artifacts_dir / "records-3-access-log.png", full_page=True)
+    assert PhiAccessLog.objects.filter(actor=doctor, patient=patient).exists()

@@ -15,6 +15,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from apps.appointments.models import Appointment, AppointmentStatus
+from apps.audit.models import PhiAccessLog
+from apps.audit.verify import chain_verify
 from apps.core import retention, tasks
 from apps.payments.models import (
     DisputeStatus,
@@ -27,6 +29,7 @@ from apps.payments.models import (
 from apps.records.attachments import attachment_storage
 from apps.records.models import MedicalRecord, RecordType
 from tests import factories
+from tests.audit.support import backdate, log_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -207,7 +210,20 @@ def test_a_nine_year_old_payment_of_an_erased_user_stays() -> None:
 
 # --- the daily job --------------------------------------------------------------------------
 # The audit step calls apps.audit.services.phi_access_logs_purge, which the audit app owns
-# and tests; here it is replaced to check that the job calls it with the right period.
+# and tests (tests/audit/test_purge.py); one test here runs it for real through the job.
+
+
+def test_the_job_purges_audit_rows_past_five_years_and_the_chain_still_verifies() -> None:
+    rows = log_rows(4)
+    backdate(6 * 365, count=2)
+
+    run = retention.expired_data_purge(now=NOW)
+
+    assert run.audit_logs == 2
+    assert sorted(PhiAccessLog.objects.values_list("pk", flat=True)) == [
+        rows[2].pk, rows[3].pk]
+    assert chain_verify().intact
+    assert retention.expired_data_purge(now=NOW).audit_logs == 0
 
 
 def test_the_job_runs_every_step_with_the_configured_periods(
