@@ -102,7 +102,7 @@ class Rule:
 
     @property
     def specificity(self) -> int:
-        """0 for drug–drug rows, 1 for drug–class, 2 for class–class: lower is more specific."""
+        """0 for drug-drug rows, 1 for drug-class, 2 for class-class: lower is more specific."""
         return sum(ref.startswith(drugs.CLASS_PREFIX) for ref in (self.drug_a, self.drug_b))
 
     def matches(self, first: str, second: str) -> bool:
