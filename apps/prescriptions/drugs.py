@@ -107,9 +107,10 @@ def catalog() -> Catalog:
     with (DATA_DIR / "synonyms.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             targets = _split_generics(row["generics"])
-            synonyms[name_key(row["name"])] = targets
+            if (name_key(row["name"]),) != targets:  # "aluminum" already cleans to "aluminium"
+                synonyms[name_key(row["name"])] = targets
             if row["us_name"] == "yes" and len(targets) == 1:
-                us_names[targets[0]] = name_key(row["name"])
+                us_names[targets[0]] = " ".join(row["name"].casefold().split())
 
     brands: dict[str, tuple[str, ...]] = {}
     brand_display: dict[str, str] = {}
@@ -255,17 +256,17 @@ def label_search_name(generic: str) -> str:
 
 
 def suggestions(prefix: str, *, limit: int = 10) -> list[str]:
-    """Autocomplete: generics and brands (shown as "Brand (generic)") starting with prefix."""
+    """Autocomplete: generics, then brands shown as "Brand (generic)", starting with prefix."""
     key = name_key(prefix)
     if not key:
         return []
     data = catalog()
-    found = [name for name in data.generics if name.startswith(key)]
-    found += [
+    generics = sorted(name for name in data.generics if name.startswith(key))
+    brands = sorted(
         f"{data.brand_display[brand]} ({' + '.join(data.brands[brand])})"
         for brand in data.brands if brand.startswith(key)
-    ]
-    return sorted(found, key=lambda item: (len(item.split(" (")[0]), item))[:limit]
+    )
+    return (generics + brands)[:limit]
 
 
 def expand(reference: str) -> frozenset[str]:
