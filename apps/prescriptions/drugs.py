@@ -49,10 +49,10 @@ FORM_WORDS = frozenset({
 })
 
 _STRENGTH = re.compile(
-    r"\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|ug|g|gm|gram|grams|ml|l|iu|units?|%|mmol|meq)"
+    r"(?<![a-z0-9.,])\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|ug|g|gm|gram|grams|ml|l|iu|units?|%|mmol|meq)"
     r"(?:\s*/\s*\d*(?:[.,]\d+)?\s*(?:mg|mcg|g|ml|l|dose|tab|tablet|actuation))?(?![a-z])",
 )
-_NUMBER = re.compile(r"(?<![a-z])\d+(?:[.,]\d+)?(?![a-z])")
+_NUMBER = re.compile(r"(?<![a-z0-9.,])\d+(?:[.,]\d+)?(?![a-z])")
 _COMBINATION = re.compile(r"\s*(?:\+|&|/|,|;|\bwith\b|\band\b)\s*")
 _NOT_NAME = re.compile(r"[^a-z0-9+&/,;\s]")
 _SPACES = re.compile(r"\s+")

@@ -45,6 +45,18 @@ class DrugWarning:
     citation: str
     source: str = SOURCE_BUNDLED
 
+    def model_fields(self) -> dict[str, str]:
+        """Field values for a ``PrescriptionWarning`` row (which has no citation column)."""
+        return {
+            "warning_type": self.warning_type,
+            "severity": self.severity,
+            "message": _("%(message)s Source: %(citation)s.") % {
+                "message": self.message, "citation": self.citation,
+            },
+            "drug_a": self.drug_a[:255],
+            "drug_b": self.drug_b[:255],
+        }
+
     def sort_key(self, order: dict[str, int]) -> tuple[int, str, int, int, str]:
         return (
             -severity_rank(self.severity), self.warning_type,
@@ -145,12 +157,15 @@ def _rules_by_drug() -> dict[str, tuple[Rule, ...]]:
 
 
 def _best_rule(first: str, second: str) -> Rule | None:
-    """The most specific matching row; among equally specific rows, the most severe."""
+    """The most severe matching row; among equally severe rows, the most specific.
+
+    Severity comes first so that a class row can never be hidden by a milder drug row.
+    """
     index = _rules_by_drug()
     candidates = [r for r in index.get(first, ()) if r.matches(first, second)]
     if not candidates:
         return None
-    return min(candidates, key=lambda r: (r.specificity, -severity_rank(r.severity), r.citation))
+    return min(candidates, key=lambda r: (-severity_rank(r.severity), r.specificity, r.citation))
 
 
 # --- Interactions ---------------------------------------------------------------------------
@@ -238,6 +253,7 @@ _ALLERGY_FILLER = frozenset({
     "family", "type", "based", "containing",
 })
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_NO_ALLERGY = re.compile(r"^(?:none|nil|no|nkda|nka|no known(?: drug)? allergies|n a)$")
 
 
 @dataclass(frozen=True)
@@ -261,6 +277,8 @@ class AllergyTerm:
 
 
 def _allergy_term(entered: str) -> AllergyTerm | None:
+    if _NO_ALLERGY.match(drugs.name_key(entered)):
+        return None
     text = drugs.name_key(_ALLERGY_NOISE.sub(" ", _PARENTHESES.sub(" ", entered.casefold())))
     if not text:
         return None

@@ -351,10 +351,11 @@ def _mentions(text: str, terms: set[str]) -> bool:
 
 
 def _lookup_names(medication: Medication) -> tuple[str, ...]:
-    # Unknown names are looked up too: openFDA may hold a label the bundled list lacks.
-    return medication.components + tuple(
-        name for name in medication.unknown if len(name.split()) <= 4
-    )
+    # Only generic names from the bundled list are sent: free text typed into the form
+    # never leaves the server. Unknown names are still looked for in the labels fetched.
+    # LIMITATION: a drug missing from the bundled list gets no label of its own — it
+    # matters until the list covers it; the offline result already reports it as unknown.
+    return medication.components
 
 
 def _status(checked: list[str], no_label: list[str], failures: dict[str, LabelStatus]) -> (
@@ -415,8 +416,10 @@ def _check(medications: list[Medication], client: OpenFDAClient) -> OnlineCheckR
             if found is None or found.status != LabelStatus.FOUND:
                 continue
             for other in medications:
-                if other.text == medication.text:
-                    continue
+                if other.text == medication.text or set(other.components) & set(
+                    medication.components
+                ):
+                    continue  # the same ingredient twice is the offline check's duplicate
                 finding = _first_mention(medication, other, found)
                 if finding is None:
                     continue

@@ -84,3 +84,10 @@ def test_combined_check_reports_interactions_allergies_and_unrecognised_terms():
     assert (WarningType.INTERACTION, "warfarin") in types
     assert result.unrecognized_allergies == ("latex",)
     assert result.needs_acknowledgement
+
+
+def test_no_known_allergies_is_not_an_unrecognised_term():
+    result = check_medications(["amoxicillin"], "NKDA; none; No known drug allergies")
+
+    assert result.warnings == ()
+    assert result.unrecognized_allergies == ()

@@ -106,3 +106,24 @@ def test_an_empty_list_has_nothing_to_check():
 def test_critical_warnings_ask_for_acknowledgement():
     assert check_interactions(["sildenafil", "glyceryl trinitrate"]).needs_acknowledgement
     assert not check_interactions(["warfarin", "aspirin"]).needs_acknowledgement
+
+
+def test_a_milder_drug_row_never_hides_a_more_severe_class_row():
+    # erythromycin + domperidone: a CRITICAL drug row and the HIGH QT class row; and
+    # citalopram + escitalopram: two class rows (SSRI MEDIUM, QT HIGH) - the HIGH one shows.
+    [critical] = check_interactions(["erythromycin", "domperidone"]).warnings
+    [qt] = check_interactions(["citalopram", "escitalopram"]).warnings
+
+    assert critical.severity == Severity.CRITICAL
+    assert qt.severity == Severity.HIGH
+    assert "QT" in qt.mechanism
+
+
+def test_model_fields_fit_a_prescription_warning_row_and_keep_the_citation():
+    [warning] = check_interactions(["warfarin", "aspirin"]).warnings
+    fields = warning.model_fields()
+
+    assert set(fields) == {"warning_type", "severity", "message", "drug_a", "drug_b"}
+    assert fields["message"].endswith("Source: FDA label: warfarin, Drug Interactions.")
+    long = check_interactions(["warfarin 5mg " + "tab " * 80, "aspirin"]).warnings[0]
+    assert len(long.model_fields()["drug_a"]) == 255

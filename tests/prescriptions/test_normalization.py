@@ -39,6 +39,10 @@ from apps.prescriptions.drugs import aliases_of, label_search_name, normalize, s
         ("ferrous sulphate 200mg", ("ferrous sulfate",)),
         ("Calcium carbonate", ("calcium carbonate",)),
         ("mycophenolate mofetil", ("mycophenolate",)),
+        ("Vitamin B12 1000mcg inj", ("cyanocobalamin",)),
+        ("vitamin D3 200,000 IU", ("cholecalciferol",)),
+        ("Calpol 120mg/5ml", ("paracetamol",)),
+        ("Seretide 25/250 inhaler", ("salmeterol", "fluticasone")),
     ],
 )
 def test_known_names_resolve_to_generic_components(entered, components):

@@ -196,3 +196,16 @@ def test_stored_outcomes_round_trip_and_follow_the_names_as_typed(fake_openfda):
     [warning] = again.warnings(["Warfarin 1mg", "Disprin"])
     assert (warning.drug_a, warning.drug_b) == ("Warfarin 1mg", "Disprin")
     assert cached_check(["warfarin", "metformin"]) is None
+
+
+def test_only_bundled_generic_names_are_sent_never_free_text(fake_openfda):
+    check_online(["warfarin", "Mr Khan's tonic", "Brufen"])
+
+    assert fake_openfda.searched_names() == ["warfarin", "ibuprofen"]
+
+
+def test_the_same_ingredient_under_two_names_is_not_a_label_finding(fake_openfda):
+    result = check_online(["warfarin", "Coumadin 5mg"])
+
+    assert result.findings == ()
+    assert fake_openfda.searched_names() == ["warfarin"]
