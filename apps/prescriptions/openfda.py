@@ -74,7 +74,7 @@ class OnlineStatus(StrEnum):
 
     OK = "OK"  # every ingredient's label was fetched and scanned
     PARTIAL = "PARTIAL"  # some labels scanned; others missing or failed (see no_label/failed)
-    NO_LABELS = "NO_LABELS"  # openFDA answered, but holds no label for any ingredient
+    NO_LABELS = "NO_LABELS"  # nothing scanned: no label for any ingredient, or none known
     RATE_LIMITED = "RATE_LIMITED"  # nothing scanned: openFDA refused with 429
     UNAVAILABLE = "UNAVAILABLE"  # nothing scanned: timeout, refused connection, bad answer
     DISABLED = "DISABLED"  # OPENFDA_BASE_URL is not set; the check never runs
@@ -345,11 +345,6 @@ def _terms_for(medication: Medication) -> set[str]:
     return {term for term in terms if term}
 
 
-def _mentions(text: str, terms: set[str]) -> bool:
-    padded = f" {drugs.name_key(text)} "
-    return any(f" {term} " in padded for term in terms)
-
-
 def _lookup_names(medication: Medication) -> tuple[str, ...]:
     # Only generic names from the bundled list are sent: free text typed into the form
     # never leaves the server. Unknown names are still looked for in the labels fetched.
@@ -358,16 +353,14 @@ def _lookup_names(medication: Medication) -> tuple[str, ...]:
     return medication.components
 
 
-def _status(checked: list[str], no_label: list[str], failures: dict[str, LabelStatus]) -> (
-    OnlineStatus
-):
-    if any(status == LabelStatus.DISABLED for status in failures.values()):
-        return OnlineStatus.DISABLED
+def _status(
+    *, checked: Sequence[str], missing: bool, failures: dict[str, LabelStatus]
+) -> OnlineStatus:
     if checked:
-        return OnlineStatus.PARTIAL if (no_label or failures) else OnlineStatus.OK
+        return OnlineStatus.PARTIAL if (missing or failures) else OnlineStatus.OK
     if not failures:
-        return OnlineStatus.NO_LABELS if no_label else OnlineStatus.OK
-    if any(status == LabelStatus.RATE_LIMITED for status in failures.values()):
+        return OnlineStatus.NO_LABELS
+    if LabelStatus.RATE_LIMITED in failures.values():
         return OnlineStatus.RATE_LIMITED
     return OnlineStatus.UNAVAILABLE
 
@@ -383,22 +376,24 @@ def check_online(
     own_client = client is None
     active = client or OpenFDAClient()
     try:
+        if not active.enabled:
+            return OnlineCheckResult(status=OnlineStatus.DISABLED)
         return _check(medications, active)
     finally:
         if own_client:
             active.close()
 
 
-def _check(medications: list[Medication], client: OpenFDAClient) -> OnlineCheckResult:
-    if not client.enabled:
-        return OnlineCheckResult(status=OnlineStatus.DISABLED)
+def _fetch_labels(
+    medications: Sequence[Medication], client: OpenFDAClient
+) -> tuple[dict[str, LabelLookup], dict[str, LabelStatus]]:
     labels: dict[str, LabelLookup] = {}
     failures: dict[str, LabelStatus] = {}
     for medication in medications:
         for name in _lookup_names(medication):
             if name in labels or name in failures:
                 continue
-            if any(s == LabelStatus.RATE_LIMITED for s in failures.values()):
+            if LabelStatus.RATE_LIMITED in failures.values():
                 # Asking again right after a 429 only extends the ban.
                 failures[name] = LabelStatus.RATE_LIMITED
                 continue
@@ -407,45 +402,58 @@ def _check(medications: list[Medication], client: OpenFDAClient) -> OnlineCheckR
                 labels[name] = lookup
             else:
                 failures[name] = lookup.status
+    return labels, failures
 
-    findings: dict[frozenset[str], LabelFinding] = {}
+
+def _check(medications: Sequence[Medication], client: OpenFDAClient) -> OnlineCheckResult:
+    labels, failures = _fetch_labels(medications, client)
+    found = {name: lookup for name, lookup in labels.items()
+             if lookup.status == LabelStatus.FOUND}
+    # Each section's text is normalized once, then searched for every other medication.
+    scanned = {
+        name: [(section, set_id, f" {drugs.name_key(text)} ")
+               for section, set_id, text in lookup.sections]
+        for name, lookup in found.items()
+    }
     order = {section: position for position, section in enumerate(SECTIONS)}
+    findings: dict[frozenset[str], LabelFinding] = {}
     for medication in medications:
-        for name in _lookup_names(medication):
-            found = labels.get(name)
-            if found is None or found.status != LabelStatus.FOUND:
-                continue
-            for other in medications:
-                if other.text == medication.text or set(other.components) & set(
-                    medication.components
-                ):
-                    continue  # the same ingredient twice is the offline check's duplicate
-                finding = _first_mention(medication, other, found)
-                if finding is None:
-                    continue
+        for other in medications:
+            if other.text == medication.text or set(other.components) & set(
+                medication.components
+            ):
+                continue  # the same ingredient twice is the offline check's duplicate
+            terms = [f" {term} " for term in _terms_for(other)]
+            for name in _lookup_names(medication):
+                finding = _first_mention(medication, other, scanned.get(name, []), terms)
                 pair = frozenset({medication.text, other.text})
                 current = findings.get(pair)
-                if current is None or order[finding.section] < order[current.section]:
+                if finding and (current is None or order[finding.section] < order[
+                    current.section
+                ]):
                     findings[pair] = finding
 
-    checked = sorted(n for n, lookup in labels.items() if lookup.status == LabelStatus.FOUND)
-    no_label = sorted(n for n, lookup in labels.items() if lookup.status == LabelStatus.NO_LABEL)
+    no_label = sorted(name for name, lookup in labels.items()
+                      if lookup.status == LabelStatus.NO_LABEL)
+    # A medication not (fully) resolved had no label of its own read: the check is partial.
+    missing = bool(no_label) or any(not m.is_known for m in medications)
     return OnlineCheckResult(
-        status=_status(checked, no_label, failures),
+        status=_status(checked=sorted(found), missing=missing, failures=failures),
         findings=tuple(sorted(
             findings.values(), key=lambda f: (order[f.section], f.label_drug, f.other),
         )),
-        checked=tuple(checked), no_label=tuple(no_label), failed=tuple(sorted(failures)),
+        checked=tuple(sorted(found)), no_label=tuple(no_label),
+        failed=tuple(sorted(failures)),
     )
 
 
 def _first_mention(
-    medication: Medication, other: Medication, lookup: LabelLookup
+    medication: Medication, other: Medication, sections: list[tuple[str, str, str]],
+    terms: list[str],
 ) -> LabelFinding | None:
-    terms = _terms_for(other)
     for section in SECTIONS:
-        for name, set_id, text in lookup.sections:
-            if name == section and _mentions(text, terms):
+        for name, set_id, padded in sections:
+            if name == section and any(term in padded for term in terms):
                 return LabelFinding(
                     label_drug=medication.text, other=other.text, section=section,
                     set_id=set_id,

@@ -38,6 +38,7 @@ def test_drug_list_is_large_unique_and_already_normalized():
 
     assert len(names) >= 300
     assert len(names) == len(set(names))
+    assert names == sorted(names), "keep drugs.csv sorted so additions are easy to review"
     assert all(name == name_key(name) for name in names), "store names as name_key() gives"
 
 

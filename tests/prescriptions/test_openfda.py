@@ -209,3 +209,23 @@ def test_the_same_ingredient_under_two_names_is_not_a_label_finding(fake_openfda
 
     assert result.findings == ()
     assert fake_openfda.searched_names() == ["warfarin"]
+
+
+def test_names_the_bundled_list_does_not_know_keep_the_check_partial(fake_openfda):
+    partial = check_online(["warfarin", "Xyzzyl 20mg"])
+    nothing = check_online(["Xyzzyl 20mg", "Qwertyn"])
+
+    assert partial.status == OnlineStatus.PARTIAL
+    assert partial.checked == ("warfarin",)
+    assert not partial.may_report_none_found
+    assert nothing.status == OnlineStatus.NO_LABELS
+    assert not nothing.may_report_none_found
+    assert fake_openfda.searched_names() == ["warfarin"]
+
+
+def test_the_label_scan_matches_whole_words_only(fake_openfda):
+    # The warfarin fixture names "NSAIDs" and "clopidogrel"; the unknown "nsaidsplus" is
+    # searched for as its own whole word, so it matches nothing.
+    result = check_online(["warfarin", "nsaidsplus", "clopidogrel"])
+
+    assert [(f.label_drug, f.other) for f in result.findings] == [("warfarin", "clopidogrel")]
