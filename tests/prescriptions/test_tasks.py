@@ -1,4 +1,8 @@
-"""The Celery wrapper around the online check (eager in tests, as CELERY_TASK_ALWAYS_EAGER)."""
+"""The Celery wrapper around the online check.
+
+``apply()`` runs the task and its retries in this process whatever ``task_always_eager`` is
+(worker tests elsewhere switch it off for a while), and ignores countdowns.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from apps.prescriptions.tasks import retry_countdown, run_openfda_check
 
 
 def test_the_task_stores_the_outcome_for_the_page(fake_openfda):
-    outcome = run_openfda_check.delay(["warfarin", "Disprin"]).get()
+    outcome = run_openfda_check.apply(args=[["warfarin", "Disprin"]]).get()
 
     assert outcome["status"] == OnlineStatus.PARTIAL
     stored = cached_check(["Warfarin", "Disprin 75mg"])
@@ -20,10 +24,10 @@ def test_the_task_stores_the_outcome_for_the_page(fake_openfda):
 
 
 def test_running_the_task_again_makes_no_new_requests(fake_openfda):
-    run_openfda_check.delay(["warfarin", "sildenafil"]).get()
+    run_openfda_check.apply(args=[["warfarin", "sildenafil"]]).get()
     count = len(fake_openfda.requests)
 
-    outcome = run_openfda_check.delay(["warfarin", "sildenafil"]).get()
+    outcome = run_openfda_check.apply(args=[["warfarin", "sildenafil"]]).get()
 
     assert outcome["status"] == OnlineStatus.OK
     assert count == 2
@@ -34,7 +38,7 @@ def test_unavailable_is_retried_with_backoff_then_left_stored_as_unavailable(fak
     fake_openfda.mode = "server_error"
 
     with override_settings(OPENFDA_TASK_MAX_RETRIES=2):
-        outcome = run_openfda_check.delay(["warfarin", "aspirin"]).get()
+        outcome = run_openfda_check.apply(args=[["warfarin", "aspirin"]]).get()
 
     assert outcome["status"] == OnlineStatus.UNAVAILABLE
     assert len(fake_openfda.requests) == 3 * 2  # first attempt and two retries, two drugs each
@@ -55,7 +59,7 @@ def test_rate_limited_is_retried_and_recovers_when_openfda_answers_again(
 
     monkeypatch.setattr(tasks, "retry_countdown", countdown_then_recover)
 
-    outcome = run_openfda_check.delay(["warfarin", "sildenafil"]).get()
+    outcome = run_openfda_check.apply(args=[["warfarin", "sildenafil"]]).get()
 
     assert countdowns == [retry_countdown(0)]
     assert outcome["status"] == OnlineStatus.OK
@@ -64,7 +68,7 @@ def test_rate_limited_is_retried_and_recovers_when_openfda_answers_again(
 
 def test_disabled_is_not_retried(openfda_cache):
     with override_settings(OPENFDA_BASE_URL=""):
-        outcome = run_openfda_check.delay(["warfarin", "aspirin"]).get()
+        outcome = run_openfda_check.apply(args=[["warfarin", "aspirin"]]).get()
 
     assert outcome["status"] == OnlineStatus.DISABLED
 
