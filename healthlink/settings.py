@@ -267,6 +267,18 @@ BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
 # How long the first patient in line has a freed time to themselves before the next hears.
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
 
+# --- Drug checks (openFDA) --------------------------------------------------------------
+# Empty base URL: the online label check is DISABLED and nothing leaves the machine.
+# Production sets OPENFDA_BASE_URL=https://api.fda.gov (the client appends /drug/label.json).
+OPENFDA_BASE_URL = env.str("OPENFDA_BASE_URL", default="")
+OPENFDA_API_KEY = env.str("OPENFDA_API_KEY", default="")
+OPENFDA_CONNECT_TIMEOUT_SECONDS = env.float("OPENFDA_CONNECT_TIMEOUT_SECONDS", default=3.0)
+OPENFDA_READ_TIMEOUT_SECONDS = env.float("OPENFDA_READ_TIMEOUT_SECONDS", default=10.0)
+OPENFDA_CACHE_SECONDS = env.int("OPENFDA_CACHE_SECONDS", default=7 * 24 * 3600)
+OPENFDA_LABELS_PER_DRUG = env.int("OPENFDA_LABELS_PER_DRUG", default=3)
+OPENFDA_TASK_MAX_RETRIES = env.int("OPENFDA_TASK_MAX_RETRIES", default=4)
+OPENFDA_RETRY_BACKOFF_SECONDS = env.int("OPENFDA_RETRY_BACKOFF_SECONDS", default=30)
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["apps.accounts.backends.EmailBackend"]
