@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 if TYPE_CHECKING:
     from apps.audit.models import PhiAccessLog
@@ -86,22 +86,31 @@ def anchor_hash(*, chain_seq: int, row_hash: str) -> str:
     return _mac(b"phi_access_chain_anchors", f"{chain_seq}:{row_hash}".encode())
 
 
+def head_seal(*, chain_seq: int, row_hash: str) -> str:
+    """The seal of the chain head: without the key nobody can move it back over cut rows."""
+    return _mac(b"phi_access_chain_head", f"{chain_seq}:{row_hash}".encode())
+
+
+class AuditChainBroken(OperationalError):
+    """The chain head is gone while links exist: someone removed it. PHI waits (a 503).
+
+    An OperationalError so that the outage middleware answers 503: no PHI is served while
+    its access cannot be written to an intact trail.
+    """
+
+
 def _values(entry: PhiAccessLog) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in CHAINED_FIELDS}
 
 
-# Recreates a missing head (a test database flushed between tests, or a deleted row) from
-# the last link there is: the newest row, else the newest purge anchor, else the start.
-_HEAD_RECREATE = """
-    INSERT INTO phi_access_chain_head (id, chain_seq, row_hash)
-    SELECT 1, chain_seq, row_hash FROM (
-        (SELECT chain_seq, row_hash FROM phi_access_logs ORDER BY chain_seq DESC LIMIT 1)
-        UNION ALL
-        (SELECT chain_seq, row_hash FROM phi_access_chain_anchors
-         ORDER BY chain_seq DESC LIMIT 1)
-        UNION ALL
-        SELECT 0, %s
-    ) AS links ORDER BY chain_seq DESC LIMIT 1
+# The head is made by the first link of a new (or test-flushed) database. Made again later
+# from the rows, it would hide rows cut off the end together with the head, so a missing
+# head while links exist is refused instead (AuditChainBroken) and audit_verify reports it.
+_HEAD_CREATE = """
+    INSERT INTO phi_access_chain_head (id, chain_seq, row_hash, seal)
+    SELECT 1, 0, %s, %s
+    WHERE NOT EXISTS (SELECT 1 FROM phi_access_logs)
+      AND NOT EXISTS (SELECT 1 FROM phi_access_chain_anchors)
     ON CONFLICT (id) DO NOTHING
 """
 
@@ -123,12 +132,16 @@ def link(entry: PhiAccessLog, insert: Callable[[], None]) -> None:
         cursor.execute(_HEAD_ADVANCE)
         head = cursor.fetchone()
         if head is None:
-            cursor.execute(_HEAD_RECREATE, [GENESIS_HASH])
+            cursor.execute(_HEAD_CREATE, [GENESIS_HASH, head_seal(chain_seq=0,
+                                                                  row_hash=GENESIS_HASH)])
             cursor.execute(_HEAD_ADVANCE)
             head = cursor.fetchone()
+        if head is None:
+            raise AuditChainBroken("The PHI access chain head is missing; run audit_verify.")
         entry.chain_seq, entry.prev_hash, entry.id, entry.created_at = head
         entry.row_hash = row_hash(_values(entry))
         insert()
         cursor.execute(
-            "UPDATE phi_access_chain_head SET row_hash = %s WHERE id = 1", [entry.row_hash]
+            "UPDATE phi_access_chain_head SET row_hash = %s, seal = %s WHERE id = 1",
+            [entry.row_hash, head_seal(chain_seq=entry.chain_seq, row_hash=entry.row_hash)],
         )

@@ -89,6 +89,9 @@ class PhiAccessChainHead(models.Model):
     id = models.SmallIntegerField(primary_key=True, default=1)
     chain_seq = models.BigIntegerField()
     row_hash = models.CharField(max_length=64)
+    # HMAC of (chain_seq, row_hash) under AUDIT_CHAIN_KEY: a head moved back over rows cut
+    # off the end cannot be re-sealed without the key.
+    seal = models.CharField(max_length=64, default="", db_default="", blank=True)
 
     class Meta:
         db_table = "phi_access_chain_head"

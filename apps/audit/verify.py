@@ -58,7 +58,7 @@ class _Rows:
     def __init__(self, batch_size: int, stack: ExitStack) -> None:
         self.batch_size = batch_size
         self.stack = stack
-        self.head: tuple[int, str] | None = None
+        self.head: tuple[int, str, str] | None = None
         self._locked = False
         self._buffer: deque[Row] = deque()
         self._last_id = 0
@@ -77,7 +77,7 @@ class _Rows:
                 self.stack.enter_context(transaction.atomic())
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        "SELECT chain_seq, row_hash FROM phi_access_chain_head "
+                        "SELECT chain_seq, row_hash, seal FROM phi_access_chain_head "
                         "WHERE id = 1 FOR SHARE"
                     )
                     self.head = cursor.fetchone()
@@ -148,7 +148,7 @@ def _check(row: Row, seq: int, previous: str, rows: _Rows) -> ChainBreak | None:
     if following is not None:
         passed_by = following["prev_hash"] == previous and following["chain_seq"] == seq + 1
     else:
-        passed_by = rows.head is not None and rows.head == (seq, previous)
+        passed_by = rows.head is not None and rows.head[:2] == (seq, previous)
     if passed_by:
         return ChainBreak(INSERTED, row["id"], row["chain_seq"],
                           f"{where} was not written by the application")
@@ -156,14 +156,29 @@ def _check(row: Row, seq: int, previous: str, rows: _Rows) -> ChainBreak | None:
                       f"the content of {where} does not match its hash")
 
 
+def _ids_issued() -> bool:
+    """Whether phi_access_logs ever handed out an id (false on a new, empty database)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_sequence_last_value(pg_get_serial_sequence('phi_access_logs', 'id'))"
+        )
+        row = cursor.fetchone()
+    return row is not None and row[0] is not None
+
+
 def _check_end(
-    head: tuple[int, str] | None, seq: int, previous: str, count: int
+    head: tuple[int, str, str] | None, seq: int, previous: str, count: int
 ) -> ChainBreak | None:
     if head is None:
-        if count:
-            return ChainBreak(REMOVED, None, None, "the chain head row is missing")
+        if count or seq or _ids_issued():
+            return ChainBreak(REMOVED, None, seq + 1,
+                              "the chain head row is missing (rows may be cut off the end)")
         return None
-    head_seq, head_hash = head
+    head_seq, head_hash, seal = head
+    if not hmac.compare_digest(chain.head_seal(chain_seq=head_seq, row_hash=head_hash), seal):
+        return ChainBreak(REMOVED, None, seq + 1,
+                          "the chain head is not sealed with the chain key (it was moved: "
+                          "rows may be cut off the end)")
     if head_seq == seq and hmac.compare_digest(head_hash, previous):
         return None
     if head_seq > seq:

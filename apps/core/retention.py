@@ -1,7 +1,9 @@
 """Delete data whose legal retention period is over: records, payments, audit rows.
 
 Periods come from settings (RETENTION_*_YEARS; 7, 10 and 5 years by default) and count
-from the record's date, the payment's creation and the log row's creation. Each step works
+from the latest of a record's date, creation and last change (a history transcribed today
+with an old date is kept seven years from today), the payment's creation and the log row's
+creation. Each step works
 in batches of RETENTION_BATCH_SIZE rows, one transaction per batch, oldest ids first, and
 checks the age again under the row lock; so a run is safe to interrupt (a batch is done or
 not) and to repeat (what is gone is not selected again). Logs say counts, never content.
@@ -19,6 +21,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
@@ -70,7 +73,8 @@ def _in_batches(
 
 
 def medical_records_purge(*, older_than: datetime, batch_size: int) -> tuple[int, int]:
-    """Delete records dated before `older_than`, their history rows and attachment files.
+    """Delete records dated, made and last changed before `older_than`, with their history
+    rows and attachment files.
 
     Returns (records deleted, files deleted). Files go after the batch commits: a batch
     that rolls back must not have lost its files. A file that fails to delete is logged
@@ -80,16 +84,21 @@ def medical_records_purge(*, older_than: datetime, batch_size: int) -> tuple[int
     files_deleted = 0
     pending: list[tuple[int, str]] = []
 
+    expired = (
+        Q(record_date__lt=older_than) & Q(created_at__lt=older_than)
+        & (Q(updated_at__lt=older_than) | Q(updated_at__isnull=True))
+    )
+
     def ids_older(last_id: int, limit: int) -> list[int]:
         return list(
-            MedicalRecord.objects.filter(record_date__lt=older_than, pk__gt=last_id)
+            MedicalRecord.objects.filter(expired, pk__gt=last_id)
             .order_by("pk").values_list("pk", flat=True)[:limit]
         )
 
     def purge(ids: list[int]) -> int:
         rows = list(
             MedicalRecord.objects.select_for_update()
-            .filter(pk__in=ids, record_date__lt=older_than)
+            .filter(expired, pk__in=ids)
             .values_list("pk", "file_urls")
         )
         locked = [pk for pk, _files in rows]

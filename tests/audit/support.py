@@ -58,4 +58,12 @@ def backdate(days: int, *, count: int) -> None:
             "WHERE id = %s",
             [row["created_at"], row["prev_hash"], previous, row["id"]],
         )
-    as_superuser("UPDATE phi_access_chain_head SET row_hash = %s WHERE id = 1", [previous])
+    reseal_head(rows[-1]["chain_seq"] if rows else 0, previous)
+
+
+def reseal_head(chain_seq: int, row_hash: str) -> None:
+    """Point the head at a link and seal it with the key, as the application would."""
+    as_superuser(
+        "UPDATE phi_access_chain_head SET chain_seq = %s, row_hash = %s, seal = %s WHERE id = 1",
+        [chain_seq, row_hash, chain.head_seal(chain_seq=chain_seq, row_hash=row_hash)],
+    )

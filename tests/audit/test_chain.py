@@ -7,11 +7,14 @@ import hmac
 
 import pytest
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 
 from apps.audit import chain
 from apps.audit.models import PhiAccessChainHead, PhiAccessLog
 from apps.audit.verify import chain_verify
 from tests.audit.support import log_rows
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,11 +71,36 @@ def test_a_saved_row_cannot_be_saved_again() -> None:
         entry.save()
 
 
-def test_a_missing_head_is_rebuilt_from_the_last_row() -> None:
-    (first,) = log_rows(1)
+def test_a_new_database_starts_its_head_at_the_first_link() -> None:
     PhiAccessChainHead.objects.all().delete()
 
-    (second,) = log_rows(1)
+    (first,) = log_rows(1)
 
-    assert (second.chain_seq, second.prev_hash) == (2, first.row_hash)
+    head = PhiAccessChainHead.objects.get()
+    assert (first.chain_seq, first.prev_hash) == (1, chain.GENESIS_HASH)
+    assert head.seal == chain.head_seal(chain_seq=1, row_hash=first.row_hash)
     assert chain_verify().intact
+
+
+def test_a_missing_head_while_links_exist_refuses_to_log_and_verify_reports_it() -> None:
+    log_rows(2)
+    PhiAccessChainHead.objects.all().delete()
+
+    with pytest.raises(chain.AuditChainBroken), transaction.atomic():
+        log_rows(1)
+
+    report = chain_verify()
+    assert report.problem is not None
+    assert report.problem.kind == "removed"
+    assert "head row is missing" in report.problem.detail
+
+
+def test_a_phi_page_answers_503_not_500_while_the_head_is_missing(client: Client) -> None:
+    patient = PatientFactory.create()
+    log_rows(1, patient=patient)
+    PhiAccessChainHead.objects.all().delete()
+    client.force_login(patient)
+
+    response = client.get(reverse("accounts:profile"))
+
+    assert response.status_code == 503

@@ -139,7 +139,7 @@ def test_the_trigger_refuses_to_delete_an_old_row_without_an_anchor() -> None:
 
 
 def _reseal(rows: list[dict[str, Any]]) -> None:
-    from tests.audit.support import as_superuser
+    from tests.audit.support import as_superuser, reseal_head
 
     previous = chain.GENESIS_HASH
     for row in rows:
@@ -149,7 +149,7 @@ def _reseal(rows: list[dict[str, Any]]) -> None:
             "UPDATE phi_access_logs SET created_at = %s, prev_hash = %s, row_hash = %s "
             "WHERE id = %s", [row["created_at"], row["prev_hash"], previous, row["id"]],
         )
-    as_superuser("UPDATE phi_access_chain_head SET row_hash = %s WHERE id = 1", [previous])
+    reseal_head(rows[-1]["chain_seq"] if rows else 0, previous)
 
 
 def test_retention_setting_below_five_years_is_refused_at_start() -> None:

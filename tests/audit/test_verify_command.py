@@ -50,6 +50,10 @@ def test_an_intact_chain_exits_zero_with_the_count() -> None:
 
 
 def test_an_empty_log_is_intact() -> None:
+    # A new database: no row, no head, and the id sequence never used.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('phi_access_logs', 'id'), 1, false)")
+
     code, output = verify()
 
     assert code == 0
@@ -160,6 +164,30 @@ def test_rows_removed_from_the_end_are_reported() -> None:
 
     assert code == 1
     assert "1 row(s) missing at the end" in output
+
+
+def test_a_wiped_log_and_head_are_reported() -> None:
+    log_rows(3)
+    as_superuser("DELETE FROM phi_access_logs")
+    as_superuser("DELETE FROM phi_access_chain_head")
+
+    code, output = verify()
+
+    assert code == 1
+    assert "head row is missing" in output
+
+
+def test_rows_cut_off_the_end_with_the_head_moved_back_are_reported() -> None:
+    first, second, third = log_rows(3)
+    as_superuser("DELETE FROM phi_access_logs WHERE id = %s", [third.pk])
+    as_superuser("UPDATE phi_access_chain_head SET chain_seq = %s, row_hash = %s WHERE id = 1",
+                 [second.chain_seq, second.row_hash])
+
+    code, output = verify()
+
+    assert code == 1
+    assert "not sealed with the chain key" in output
+    assert first.pk
 
 
 def test_a_removed_first_row_is_reported() -> None:

@@ -80,6 +80,9 @@ def _record(record_date: datetime, *, files: int = 0) -> MedicalRecord:
     )
     record.notes = "Updated test notes"  # a second history row
     record.save()
+    # Written then too: retention counts from the latest of date, creation and change.
+    MedicalRecord.objects.filter(pk=record.pk).update(created_at=record_date,
+                                                      updated_at=record_date)
     return record
 
 
@@ -206,6 +209,24 @@ def test_a_nine_year_old_payment_of_an_erased_user_stays() -> None:
 
     assert retention.payments_purge(older_than=TEN_YEARS_AGO, batch_size=10) == 0
     assert Payment.objects.filter(pk=payment.pk).exists()
+
+
+def test_a_record_written_today_with_an_old_date_is_kept() -> None:
+    appointment = _appointment()
+    transcribed = MedicalRecord.objects.create(
+        patient=appointment.patient, doctor=appointment.doctor,
+        record_type=RecordType.LAB_RESULT, record_date=SEVEN_YEARS_AGO - timedelta(days=400),
+    )
+
+    assert retention.medical_records_purge(older_than=SEVEN_YEARS_AGO, batch_size=10) == (0, 0)
+    assert MedicalRecord.objects.filter(pk=transcribed.pk).exists()
+
+
+def test_a_record_changed_recently_is_kept() -> None:
+    record = _record(SEVEN_YEARS_AGO - timedelta(days=1))
+    MedicalRecord.objects.filter(pk=record.pk).update(updated_at=timezone.now())
+
+    assert retention.medical_records_purge(older_than=SEVEN_YEARS_AGO, batch_size=10) == (0, 0)
 
 
 # --- the daily job --------------------------------------------------------------------------
