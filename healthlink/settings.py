@@ -324,6 +324,7 @@ SPECTACULAR_SETTINGS = {"TITLE": "HealthLink API", "VERSION": "1.0.0"}
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "TOKEN_OBTAIN_SERIALIZER": "apps.accounts.api.SignInTimeTokenObtainPairSerializer",
 }
 
 # --- Files ----------------------------------------------------------------------------

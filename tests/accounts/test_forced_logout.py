@@ -101,6 +101,28 @@ def test_log_out_everywhere_refuses_api_tokens_and_their_refresh(user: User) -> 
     assert _refresh_status(tokens["refresh"]) == 401
 
 
+def test_a_token_obtained_within_the_same_second_after_a_revocation_works(user: User) -> None:
+    # `iat` has whole seconds; the sign-in time claim has microseconds.
+    User.objects.filter(pk=user.pk).update(
+        tokens_revoked_at=timezone.now() - timedelta(microseconds=1)
+    )
+
+    tokens = _tokens(user)
+
+    assert _api_status(tokens["access"]) == 200
+    assert _refresh_status(tokens["refresh"]) == 200
+
+
+def test_a_token_obtained_before_a_revocation_in_the_same_second_is_refused(
+    user: User,
+) -> None:
+    tokens = _tokens(user)
+    User.objects.filter(pk=user.pk).update(tokens_revoked_at=timezone.now())
+
+    assert _api_status(tokens["access"]) == 401
+    assert _refresh_status(tokens["refresh"]) == 401
+
+
 def test_a_login_after_log_out_everywhere_works(user: User) -> None:
     _web_login(user).post(EVERYWHERE_URL)
 
