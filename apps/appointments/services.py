@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import cache, partial
+from typing import Any
 
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Field
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
+from simple_history.utils import get_change_reason_from_object
 
 from apps.accounts.models import Role, User
 from apps.appointments import availability, errors
@@ -249,22 +253,96 @@ def _insert(
 ) -> Appointment:
     # No savepoint of its own: an IntegrityError here ends the caller's atomic block
     # (appointment_book's), which rolls back as the SlotUnavailable raised below leaves it.
+    appointment = Appointment(
+        patient=patient,
+        doctor=doctor,
+        facility=facility,
+        staff=staff,
+        scheduled_at=scheduled_at,
+        duration_minutes=duration_minutes,
+        status=AppointmentStatus.SCHEDULED,
+        consultation_type=consultation_type,
+        chief_complaint=chief_complaint.strip() or None,
+    )
     try:
-        return Appointment.objects.create(
-            patient=patient,
-            doctor=doctor,
-            facility=facility,
-            staff=staff,
-            scheduled_at=scheduled_at,
-            duration_minutes=duration_minutes,
-            status=AppointmentStatus.SCHEDULED,
-            consultation_type=consultation_type,
-            chief_complaint=chief_complaint.strip() or None,
-        )
+        _create_with_history(appointment)
     except IntegrityError as exc:
         if _is_doctor_overlap(exc):
             raise errors.SlotUnavailable() from exc
         raise
+    return appointment
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    sql: str
+    fields: tuple[Field[Any, Any], ...]
+
+
+@cache
+def _insert_plan() -> _InsertPlan:
+    """One statement that writes an appointment and its "+" history row (see below).
+
+    Built from the two models' fields, so a column added to Appointment (and so, by
+    django-simple-history, to its history table) is written by it too.
+    """
+    history = Appointment.history.model
+    qn = connection.ops.quote_name
+    fields = tuple(f for f in Appointment._meta.concrete_fields if not f.primary_key)
+    pk = Appointment._meta.pk
+    tracked = [f for f in history.tracked_fields]
+    source = {f.name: f for f in Appointment._meta.concrete_fields}
+    columns = ", ".join(qn(f.column) for f in fields)
+    history_columns = [qn(history._meta.get_field(f.name).column) for f in tracked]
+    copied = [f"new.{qn(source[f.name].column)}" for f in tracked]
+    sql = (
+        f"WITH new AS (INSERT INTO {qn(Appointment._meta.db_table)} ({columns})"
+        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING *)"
+        f" INSERT INTO {qn(history._meta.db_table)} ({', '.join(history_columns)},"
+        f" {qn(history._meta.get_field('history_date').column)},"
+        f" {qn(history._meta.get_field('history_change_reason').column)},"
+        f" {qn(history._meta.get_field('history_type').column)},"
+        f" {qn(history._meta.get_field('history_user').column)})"
+        f" SELECT {', '.join(copied)}, %s, %s, '+', %s FROM new"
+        f" RETURNING {qn(history._meta.get_field(pk.name).column)}"
+    )
+    return _InsertPlan(sql=sql, fields=fields)
+
+
+def _create_with_history(appointment: Appointment) -> None:
+    """Appointment.objects.create(), with its history row, in one statement.
+
+    The row gets the same values as the ORM's INSERT (each field's pre_save and database
+    preparation: created_at and updated_at are set here) and the history row the same as
+    django-simple-history's post_save writes: every tracked column (copied from the row
+    just inserted), history_type "+", history_date now (or the instance's _history_date),
+    the change reason the instance carries, and the history user simple-history would pick
+    (the instance's _history_user, else the signed-in user of the request). Appointment has
+    no other save receivers (a test keeps it so); when something listens to simple-history's
+    own signals, or history is turned off for it, the ORM's path runs instead.
+    """
+    history = Appointment.history.model
+    if (
+        not getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+        or hasattr(appointment, "skip_history_when_saving")
+        or pre_create_historical_record.has_listeners(history)
+        or post_create_historical_record.has_listeners(history)
+    ):
+        appointment.save(force_insert=True)
+        return
+    plan = _insert_plan()
+    values = [f.get_db_prep_save(f.pre_save(appointment, True), connection) for f in plan.fields]
+    user = history.get_default_history_user(appointment)
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, [
+            *values,
+            getattr(appointment, "_history_date", timezone.now()),
+            get_change_reason_from_object(appointment),
+            user.pk if user is not None else None,
+        ])
+        (appointment.pk,) = cursor.fetchone()
+    appointment._state.adding = False
+    appointment._state.db = connection.alias
 
 
 def _is_doctor_overlap(exc: IntegrityError) -> bool:

@@ -1,0 +1,161 @@
+"""Where a booking's time goes: the real booking view and the bare INSERT view in one process.
+
+Run by hand, never in CI:
+
+    .venv/bin/python bench/booking_profile.py [--requests 400] [--block 25] [--profile real]
+
+Same database seed and settings as bench/booking_throughput.py (database
+`perf_bench_booking_profile` on 127.0.0.1, dropped at the end; tasks queued by the bookings go
+to the `bench_booking` list in REDIS_URL and are deleted). Django's test client (CSRF checks
+on, one logged-in patient per doctor) posts to both views in alternating blocks; the script
+prints the median CPU time (this process: Django, psycopg, Celery's publish) and wall time
+(adds the round trips to PostgreSQL and Redis) per request of each. `--profile real` (or
+`bare`) then runs cProfile over that many requests of one view and prints the top entries by
+own and cumulative time. Statements per request are counted with a connection wrapper.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import booking_throughput as bt  # noqa: E402
+
+FORM = "application/x-www-form-urlencoded"  # what the throughput bench's clients send
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--database", default="perf_bench_booking_profile")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL",
+                                                              "redis://127.0.0.1:6379/11"))
+    parser.add_argument("--requests", type=int, default=400, help="per view, timed")
+    parser.add_argument("--block", type=int, default=25)
+    parser.add_argument("--profile", choices=("real", "bare"), default=None)
+    parser.add_argument("--top", type=int, default=45)
+    args = parser.parse_args()
+    for url in (args.server, args.redis_url):
+        if urlsplit(url).hostname not in bt.LOOPBACK:
+            parser.error(f"loopback only: {url}")
+
+    database_url = f"{args.server.rstrip('/')}/{args.database}"
+    env = bt.server_environment(database_url, args.redis_url)
+    os.environ.update({k: env[k] for k in (
+        "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DEBUG", "LOG_LEVEL",
+        "ALLOWED_HOSTS", "SESSION_COOKIE_SECURE", "SECRET_KEY", "PHI_ENCRYPTION_KEY",
+        "PHI_BLIND_INDEX_KEY")})
+    os.environ.pop("HEALTHLINK_TESTING", None)
+    bt.recreate_database(args.server, args.database)
+    try:
+        import subprocess
+
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                       cwd=ROOT, env=env, check=True)
+        import django
+
+        django.setup()
+        run(args)
+    finally:
+        bt.clear_queue(args.redis_url)
+        from django.db import connections
+
+        connections.close_all()
+        bt.drop_database(args.server, args.database)
+    return 0
+
+
+def run(args: argparse.Namespace) -> None:
+    from django.db import connection
+    from django.test import Client
+
+    cast = bt.seed(4)
+    client = Client(enforce_csrf_checks=True, HTTP_HOST=bt.HOST)
+    client.cookies["sessionid"] = cast.sessions[0]
+    doctor = cast.own_doctors[0]
+    page = client.get(f"/appointments/book/{doctor}/")
+    token = bt.TOKEN.search(page.content.decode())
+    assert token is not None, "no CSRF token on the booking page"
+    csrf = token.group(1)
+
+    first = datetime.combine(datetime.now(UTC).date() + timedelta(days=2), clock(0, 0),
+                             tzinfo=UTC)
+    real_slots = (first + n * bt.SLOT for n in range(10**6))
+    bare_slots = (first + n * bt.SLOT for n in range(10**6))
+    statements = [0]
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    def real_once() -> None:
+        path, data = bt.booking_job(doctor, next(real_slots))
+        response = client.post(path, urlencode({**data, "csrfmiddlewaretoken": csrf}),
+                               content_type=FORM)
+        assert response.status_code == 302, response.status_code
+        client.cookies.pop("messages", None)
+
+    def bare_once() -> None:
+        response = client.post("/bench/bare-insert/", urlencode({
+            "patient": str(cast.patients[1]), "doctor": str(cast.bare_doctors[0]),
+            "scheduled_at": next(bare_slots).isoformat(), "csrfmiddlewaretoken": csrf}),
+            content_type=FORM)
+        assert response.status_code == 201, response.status_code
+
+    views = {"bare": bare_once, "real": real_once}
+    for once in views.values():  # warm: imports, templates, connections
+        for _ in range(20):
+            once()
+    for label, once in views.items():
+        with connection.execute_wrapper(count):
+            statements[0] = 0
+            once()
+        print(f"{label}: {statements[0]} statements per request (BEGIN/COMMIT not counted)")
+
+    cpu: dict[str, list[float]] = {"bare": [], "real": []}
+    wall: dict[str, list[float]] = {"bare": [], "real": []}
+    done = 0
+    while done < args.requests:
+        for label, once in views.items():
+            c0, w0 = time.process_time(), time.perf_counter()
+            for _ in range(args.block):
+                once()
+            cpu[label].append((time.process_time() - c0) / args.block * 1000)
+            wall[label].append((time.perf_counter() - w0) / args.block * 1000)
+        done += args.block
+    for label in views:
+        print(f"{label}: cpu median {statistics.median(cpu[label]):.2f} ms "
+              f"(min {min(cpu[label]):.2f}), wall median {statistics.median(wall[label]):.2f} ms "
+              f"(min {min(wall[label]):.2f}) per request over {done}")
+    print(f"cpu ratio bare/real {statistics.median(cpu['bare']) / statistics.median(cpu['real']):.2f}"
+          f", wall ratio {statistics.median(wall['bare']) / statistics.median(wall['real']):.2f}")
+
+    if args.profile:
+        once = views[args.profile]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.requests):
+            once()
+        profiler.disable()
+        for order in ("tottime", "cumulative"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)
+            print(out.getvalue())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
