@@ -126,23 +126,40 @@ def run(args: argparse.Namespace) -> None:
             once()
         print(f"{label}: {statements[0]} statements per request (BEGIN/COMMIT not counted)")
 
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def backend_cpu() -> float:
+        """CPU seconds the PostgreSQL backend serving this process has used (Linux /proc)."""
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
     cpu: dict[str, list[float]] = {"bare": [], "real": []}
     wall: dict[str, list[float]] = {"bare": [], "real": []}
+    database: dict[str, float] = {"bare": 0.0, "real": 0.0}
     done = 0
     while done < args.requests:
         for label, once in views.items():
-            c0, w0 = time.process_time(), time.perf_counter()
+            c0, w0, d0 = time.process_time(), time.perf_counter(), backend_cpu()
             for _ in range(args.block):
                 once()
             cpu[label].append((time.process_time() - c0) / args.block * 1000)
             wall[label].append((time.perf_counter() - w0) / args.block * 1000)
+            database[label] += backend_cpu() - d0
         done += args.block
+    total = {}
     for label in views:
+        db_ms = database[label] / done * 1000
+        total[label] = statistics.median(cpu[label]) + db_ms
         print(f"{label}: cpu median {statistics.median(cpu[label]):.2f} ms "
               f"(min {min(cpu[label]):.2f}), wall median {statistics.median(wall[label]):.2f} ms "
-              f"(min {min(wall[label]):.2f}) per request over {done}")
-    print(f"cpu ratio bare/real {statistics.median(cpu['bare']) / statistics.median(cpu['real']):.2f}"
-          f", wall ratio {statistics.median(wall['bare']) / statistics.median(wall['real']):.2f}")
+              f"(min {min(wall[label]):.2f}), PostgreSQL backend cpu {db_ms:.2f} ms "
+              f"per request over {done}")
+    print(f"bare/real: python cpu {statistics.median(cpu['bare']) / statistics.median(cpu['real']):.2f}"
+          f", python + PostgreSQL cpu {total['bare'] / total['real']:.2f}"
+          f", wall {statistics.median(wall['bare']) / statistics.median(wall['real']):.2f}")
 
     if args.profile:
         once = views[args.profile]

@@ -28,6 +28,7 @@ from apps.appointments.models import (
     AppointmentStatus,
     ConsultationType,
 )
+from apps.appointments.prepared import prepared_cursor
 from apps.appointments.selectors import user_zone
 from apps.facilities.models import DoctorFacility, Facility
 from apps.notifications.models import Notification, NotificationEvent
@@ -230,7 +231,7 @@ def _lock_patient(patient: User) -> bool | None:
     """
     # Plain SQL: the same filter as User.objects (alive) .select_for_update(), without the
     # ORM's compile cost on every booking.
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             "SELECT is_verified FROM users WHERE id = %s AND role = %s"
             " AND deleted_at IS NULL FOR UPDATE",
@@ -295,6 +296,10 @@ def _insert_plan() -> _InsertPlan:
     columns = ", ".join(qn(f.column) for f in fields)
     history_columns = [qn(history._meta.get_field(f.name).column) for f in tracked]
     copied = [f"new.{qn(source[f.name].column)}" for f in tracked]
+
+    def typed(name: str) -> str:  # a parameter outside VALUES needs its column's type
+        return f"CAST(%s AS {history._meta.get_field(name).db_type(connection)})"
+
     sql = (
         f"WITH new AS (INSERT INTO {qn(Appointment._meta.db_table)} ({columns})"
         f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING *)"
@@ -303,7 +308,8 @@ def _insert_plan() -> _InsertPlan:
         f" {qn(history._meta.get_field('history_change_reason').column)},"
         f" {qn(history._meta.get_field('history_type').column)},"
         f" {qn(history._meta.get_field('history_user').column)})"
-        f" SELECT {', '.join(copied)}, %s, %s, '+', %s FROM new"
+        f" SELECT {', '.join(copied)}, {typed('history_date')},"
+        f" {typed('history_change_reason')}, '+', {typed('history_user')} FROM new"
         f" RETURNING {qn(history._meta.get_field(pk.name).column)}"
     )
     return _InsertPlan(sql=sql, fields=fields)
@@ -333,7 +339,7 @@ def _create_with_history(appointment: Appointment) -> None:
     plan = _insert_plan()
     values = [f.get_db_prep_save(f.pre_save(appointment, True), connection) for f in plan.fields]
     user = history.get_default_history_user(appointment)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(plan.sql, [
             *values,
             getattr(appointment, "_history_date", timezone.now()),
