@@ -24,6 +24,7 @@ import pstats
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -47,7 +48,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="per view, timed")
     parser.add_argument("--block", type=int, default=25)
     parser.add_argument("--profile", choices=("real", "bare"), default=None)
+    parser.add_argument("--profile-only", default=None,
+                        help="with --profile real: profile only inside this dotted function, "
+                             "e.g. apps.appointments.services._insert")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--parts", action="store_true",
+                        help="then time the booking's steps (CPU of this process) over --requests")
     args = parser.parse_args()
     for url in (args.server, args.redis_url):
         if urlsplit(url).hostname not in bt.LOOPBACK:
@@ -89,7 +95,8 @@ def run(args: argparse.Namespace) -> None:
     doctor = cast.own_doctors[0]
     page = client.get(f"/appointments/book/{doctor}/")
     token = bt.TOKEN.search(page.content.decode())
-    assert token is not None, "no CSRF token on the booking page"
+    if token is None:
+        raise RuntimeError("no CSRF token on the booking page: has the form changed?")
     csrf = token.group(1)
 
     first = datetime.combine(datetime.now(UTC).date() + timedelta(days=2), clock(0, 0),
@@ -106,7 +113,8 @@ def run(args: argparse.Namespace) -> None:
         path, data = bt.booking_job(doctor, next(real_slots))
         response = client.post(path, urlencode({**data, "csrfmiddlewaretoken": csrf}),
                                content_type=FORM)
-        assert response.status_code == 302, response.status_code
+        if response.status_code != 302:
+            raise RuntimeError(f"booking answered {response.status_code}, not 302")
         client.cookies.pop("messages", None)
 
     def bare_once() -> None:
@@ -114,7 +122,8 @@ def run(args: argparse.Namespace) -> None:
             "patient": str(cast.patients[1]), "doctor": str(cast.bare_doctors[0]),
             "scheduled_at": next(bare_slots).isoformat(), "csrfmiddlewaretoken": csrf}),
             content_type=FORM)
-        assert response.status_code == 201, response.status_code
+        if response.status_code != 201:
+            raise RuntimeError(f"bare INSERT answered {response.status_code}, not 201")
 
     views = {"bare": bare_once, "real": real_once}
     for once in views.values():  # warm: imports, templates, connections
@@ -157,21 +166,89 @@ def run(args: argparse.Namespace) -> None:
               f"(min {min(cpu[label]):.2f}), wall median {statistics.median(wall[label]):.2f} ms "
               f"(min {min(wall[label]):.2f}), PostgreSQL backend cpu {db_ms:.2f} ms "
               f"per request over {done}")
-    print(f"bare/real: python cpu {statistics.median(cpu['bare']) / statistics.median(cpu['real']):.2f}"
+    python_ratio = statistics.median(cpu["bare"]) / statistics.median(cpu["real"])
+    print(f"bare/real: python cpu {python_ratio:.2f}"
           f", python + PostgreSQL cpu {total['bare'] / total['real']:.2f}"
           f", wall {statistics.median(wall['bare']) / statistics.median(wall['real']):.2f}")
+
+    if args.parts:
+        parts(real_once, args.requests)
 
     if args.profile:
         once = views[args.profile]
         profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(args.requests):
-            once()
-        profiler.disable()
+        if args.profile_only:
+            import importlib
+
+            module_name, _, name = args.profile_only.rpartition(".")
+            module = importlib.import_module(module_name)
+            original = getattr(module, name)
+
+            def profiled(*a: object, **k: object) -> object:
+                return profiler.runcall(original, *a, **k)
+
+            setattr(module, name, profiled)
+            for _ in range(args.requests):
+                once()
+            setattr(module, name, original)
+        else:
+            profiler.enable()
+            for _ in range(args.requests):
+                once()
+            profiler.disable()
         for order in ("tottime", "cumulative"):
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)
             print(out.getvalue())
+
+
+def parts(real_once: Callable[[], None], requests: int) -> None:
+    """CPU of this process in each step of a booking, by wrapping the step's function."""
+    from django.contrib import messages
+    from django.db import transaction
+
+    from apps.appointments import availability, services, views
+
+    spent: dict[str, float] = {}
+    patched: list[tuple[object, str, object]] = []
+
+    def wrap(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            began = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - began
+
+        patched.append((owner, name, original))
+        setattr(owner, name, timed)
+
+    wrap(availability, "bookable_doctor_get", "view: doctor's row")
+    wrap(views.BookingForm, "is_valid", "view: form validated")
+    wrap(views, "BookingForm", "view: form built")
+    wrap(services, "appointment_book", "appointment_book (all of it)")
+    wrap(services, "_check", "  rules (_check, with both reads)")
+    wrap(services, "_lock_patient", "    patient's lock")
+    wrap(availability, "booking_facts", "    booking facts")
+    wrap(services, "_insert", "  row and history row")
+    wrap(transaction.Atomic, "__exit__", "  commit (with on-commit hooks)")
+    wrap(services, "_queue_booked_notifications", "    task queued (on commit)")
+    wrap(messages, "success", "view: message")
+    wrap(views, "redirect", "view: redirect")
+    total = time.process_time()
+    try:
+        for _ in range(requests):
+            real_once()
+    finally:
+        total = time.process_time() - total
+        for owner, name, original in reversed(patched):
+            setattr(owner, name, original)
+    print(f"booking steps, CPU of this process per request over {requests} "
+          f"(whole request {total / requests * 1000:.2f} ms):")
+    for label, seconds in spent.items():
+        print(f"  {label:<40} {seconds / requests * 1000:6.3f} ms")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role, User
 from apps.appointments import errors
-from apps.appointments.prepared import prepared_cursor
 from apps.appointments.models import (
     Appointment,
     AppointmentStatus,
@@ -47,6 +46,7 @@ from apps.appointments.models import (
     WaitlistStatus,
     Weekday,
 )
+from apps.appointments.prepared import prepared_cursor
 from apps.facilities.models import DoctorFacility, Facility
 
 logger = logging.getLogger(__name__)
@@ -569,8 +569,9 @@ def _bookable_doctor_read() -> _RowRead:
                  + expression.get_db_converters(connection))
         if found:
             converters.append((index, found))
+    # Identifiers only, from the model and quoted; the values are parameters.
     sql = (
-        f"SELECT {', '.join(qn(field.column) for field in fields)} FROM {qn(table)}"
+        f"SELECT {', '.join(qn(field.column) for field in fields)} FROM {qn(table)}"  # noqa: S608
         " WHERE id = %s AND role = %s AND pmdc_verified AND deleted_at IS NULL"
     )
     return _RowRead(sql=sql, attnames=[field.attname for field in fields],

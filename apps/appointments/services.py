@@ -278,6 +278,7 @@ def _insert(
 class _InsertPlan:
     sql: str
     fields: tuple[Field[Any, Any], ...]
+    history: Any  # the HistoricalAppointment model
 
 
 @cache
@@ -300,8 +301,9 @@ def _insert_plan() -> _InsertPlan:
     def typed(name: str) -> str:  # a parameter outside VALUES needs its column's type
         return f"CAST(%s AS {history._meta.get_field(name).db_type(connection)})"
 
+    # Identifiers and column types only, from the models and quoted; values are parameters.
     sql = (
-        f"WITH new AS (INSERT INTO {qn(Appointment._meta.db_table)} ({columns})"
+        f"WITH new AS (INSERT INTO {qn(Appointment._meta.db_table)} ({columns})"  # noqa: S608
         f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING *)"
         f" INSERT INTO {qn(history._meta.db_table)} ({', '.join(history_columns)},"
         f" {qn(history._meta.get_field('history_date').column)},"
@@ -312,7 +314,7 @@ def _insert_plan() -> _InsertPlan:
         f" {typed('history_change_reason')}, '+', {typed('history_user')} FROM new"
         f" RETURNING {qn(history._meta.get_field(pk.name).column)}"
     )
-    return _InsertPlan(sql=sql, fields=fields)
+    return _InsertPlan(sql=sql, fields=fields, history=history)
 
 
 def _create_with_history(appointment: Appointment) -> None:
@@ -327,7 +329,9 @@ def _create_with_history(appointment: Appointment) -> None:
     no other save receivers (a test keeps it so); when something listens to simple-history's
     own signals, or history is turned off for it, the ORM's path runs instead.
     """
-    history = Appointment.history.model
+    plan = _insert_plan()
+    # (Appointment.history builds a manager class on every access: read the model once.)
+    history = plan.history
     if (
         not getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
         or hasattr(appointment, "skip_history_when_saving")
@@ -336,7 +340,6 @@ def _create_with_history(appointment: Appointment) -> None:
     ):
         appointment.save(force_insert=True)
         return
-    plan = _insert_plan()
     values = [f.get_db_prep_save(f.pre_save(appointment, True), connection) for f in plan.fields]
     user = history.get_default_history_user(appointment)
     with prepared_cursor() as cursor:
@@ -367,10 +370,10 @@ def _when(moment: datetime, user: User) -> str:
 def _queue_booked_notifications(appointment_id: int, language: str) -> None:
     """On commit: one task writes both booking notifications; inline if it cannot be queued."""
     # Imported here: the task module imports this one.
-    from apps.appointments.tasks import appointment_booked_notify
+    from apps.appointments.tasks import appointment_booked_notify_queue
 
     try:
-        appointment_booked_notify.delay(appointment_id, language)
+        appointment_booked_notify_queue(appointment_id, language)
     except Exception as exc:  # the broker is down: write them now, delivery waits for it
         logger.warning("booking notifications for appointment %s not queued error=%s",
                        appointment_id, type(exc).__name__)
