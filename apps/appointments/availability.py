@@ -571,7 +571,7 @@ def _bookable_doctor_read() -> _RowRead:
             converters.append((index, found))
     # Identifiers only, from the model and quoted; the values are parameters.
     sql = (
-        f"SELECT {', '.join(qn(field.column) for field in fields)} FROM {qn(table)}"  # noqa: S608
+        f"SELECT {', '.join(qn(str(field.column)) for field in fields)} FROM {qn(table)}"  # noqa: S608
         " WHERE id = %s AND role = %s AND pmdc_verified AND deleted_at IS NULL"
     )
     return _RowRead(sql=sql, attnames=[field.attname for field in fields],

@@ -28,7 +28,7 @@ from django.db.backends.utils import CursorWrapper
 class _PreparedCursor(psycopg.Cursor[Any]):
     """Server-side binding; each statement prepared the first time this connection runs it."""
 
-    def execute(  # type: ignore[override]
+    def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None,
         binary: bool | None = None,
     ) -> _PreparedCursor:

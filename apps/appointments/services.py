@@ -12,6 +12,7 @@ import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
+from django.db.models.signals import post_save, pre_save
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -294,9 +295,9 @@ def _insert_plan() -> _InsertPlan:
     pk = Appointment._meta.pk
     tracked = [f for f in history.tracked_fields]
     source = {f.name: f for f in Appointment._meta.concrete_fields}
-    columns = ", ".join(qn(f.column) for f in fields)
+    columns = ", ".join(qn(str(f.column)) for f in fields)
     history_columns = [qn(history._meta.get_field(f.name).column) for f in tracked]
-    copied = [f"new.{qn(source[f.name].column)}" for f in tracked]
+    copied = [f"new.{qn(str(source[f.name].column))}" for f in tracked]
 
     def typed(name: str) -> str:  # a parameter outside VALUES needs its column's type
         return f"CAST(%s AS {history._meta.get_field(name).db_type(connection)})"
@@ -322,12 +323,14 @@ def _create_with_history(appointment: Appointment) -> None:
 
     The row gets the same values as the ORM's INSERT (each field's pre_save and database
     preparation: created_at and updated_at are set here) and the history row the same as
-    django-simple-history's post_save writes: every tracked column (copied from the row
-    just inserted), history_type "+", history_date now (or the instance's _history_date),
-    the change reason the instance carries, and the history user simple-history would pick
-    (the instance's _history_user, else the signed-in user of the request). Appointment has
-    no other save receivers (a test keeps it so); when something listens to simple-history's
-    own signals, or history is turned off for it, the ORM's path runs instead.
+    django-simple-history's post_save receiver writes: every tracked column (copied from the
+    row just inserted), history_type "+", history_date now (or the instance's
+    _history_date), the change reason the instance carries, and the history user
+    simple-history would pick (the instance's _history_user, else the signed-in user of the
+    request). pre_save and post_save are sent as the ORM sends them, with simple-history's
+    receiver told to skip the row already written (its own skip_history_when_saving). When
+    something listens to simple-history's own signals, or history is off for the instance,
+    the ORM's path runs instead.
     """
     plan = _insert_plan()
     # (Appointment.history builds a manager class on every access: read the model once.)
@@ -340,6 +343,9 @@ def _create_with_history(appointment: Appointment) -> None:
     ):
         appointment.save(force_insert=True)
         return
+    using = connection.alias
+    pre_save.send(sender=Appointment, instance=appointment, raw=False, using=using,
+                  update_fields=None)
     values = [f.get_db_prep_save(f.pre_save(appointment, True), connection) for f in plan.fields]
     user = history.get_default_history_user(appointment)
     with prepared_cursor() as cursor:
@@ -351,7 +357,13 @@ def _create_with_history(appointment: Appointment) -> None:
         ])
         (appointment.pk,) = cursor.fetchone()
     appointment._state.adding = False
-    appointment._state.db = connection.alias
+    appointment._state.db = using
+    appointment.skip_history_when_saving = True  # type: ignore[attr-defined]
+    try:
+        post_save.send(sender=Appointment, instance=appointment, created=True,
+                       update_fields=None, raw=False, using=using)
+    finally:
+        del appointment.skip_history_when_saving  # type: ignore[attr-defined]
 
 
 def _is_doctor_overlap(exc: IntegrityError) -> bool:

@@ -34,9 +34,10 @@ _SOCKET_TIMEOUT = 5.0  # seconds: a stuck broker must not hang the request
 
 def push(task: Task, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> bool:
     """Queue `task(*args, **kwargs)` for a worker; False if this setup needs apply_async()."""
-    queue = _plain_queue(task)
-    if queue is None:
+    route = _plain_queue(task)
+    if route is None:
         return False
+    broker, queue = route
     kwargs = kwargs or {}
     task_id = uuid()
     headers, properties, body, _sent_event = app.amqp.create_task_message(
@@ -60,12 +61,12 @@ def push(task: Task, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None =
             "delivery_tag": uuid(),
         },
     }
-    _client().lpush(queue, envelope_json(message))
+    _client(broker).lpush(queue, envelope_json(message))
     return True
 
 
-def _plain_queue(task: Task) -> str | None:
-    """The default queue's name when the plain setup holds for this task; None otherwise."""
+def _plain_queue(task: Task) -> tuple[str, str] | None:
+    """(broker URL, default queue) when the plain setup holds for this task; None otherwise."""
     conf = app.conf
     if (
         conf.task_always_eager
@@ -77,19 +78,23 @@ def _plain_queue(task: Task) -> str | None:
                for option in ("time_limit", "soft_time_limit", "expires", "priority"))
     ):
         return None
-    return _plain_setup_queue(conf.broker_url)
+    broker = conf.broker_url
+    queue = _plain_setup_queue(broker, conf.task_default_queue)
+    return None if queue is None else (broker, queue)
 
 
-_setup: dict[str, str | None] = {}
+_setup: dict[tuple[str, str], str | None] = {}
 
 
-def _plain_setup_queue(broker: object) -> str | None:
-    """The settings part of _plain_queue, read once per broker URL (settings do not change
-    while a process runs; reading Celery's configuration is itself a cost here)."""
-    if isinstance(broker, str) and broker in _setup:
-        return _setup[broker]
+def _plain_setup_queue(broker: object, default_queue: str) -> str | None:
+    """The rest of _plain_queue, read once per broker URL and default queue: the other
+    settings do not change while a process runs, and reading Celery's configuration is
+    itself a cost here."""
+    key = (broker, default_queue) if isinstance(broker, str) else None
+    if key is not None and key in _setup:
+        return _setup[key]
     conf = app.conf
-    queue: str | None = conf.task_default_queue
+    queue: str | None = default_queue
     if (
         not isinstance(broker, str)
         or not broker.startswith("redis://")
@@ -104,17 +109,20 @@ def _plain_setup_queue(broker: object) -> str | None:
     ):
         queue = None
     else:
-        exchange = app.amqp.queues[queue].exchange
-        if exchange.type != "direct" or exchange.delivery_mode not in (None, 2):
+        try:
+            exchange = app.amqp.queues[queue].exchange
+        except KeyError:  # not declared, and Celery is told not to make missing queues
             queue = None
-    if isinstance(broker, str):
-        _setup[broker] = queue
+        else:
+            if exchange.type != "direct" or exchange.delivery_mode not in (None, 2):
+                queue = None
+    if key is not None:
+        _setup[key] = queue
     return queue
 
 
-def _client() -> redis.Redis:
+def _client(url: str) -> redis.Redis:
     """One client per thread and broker URL (redis-py's pool reconnects after a fork)."""
-    url = app.conf.broker_url
     client: redis.Redis | None = getattr(_local, "client", None)
     if client is None or getattr(_local, "url", None) != url:
         client = redis.Redis.from_url(url, socket_timeout=_SOCKET_TIMEOUT,
