@@ -2,16 +2,19 @@
 
 Run by hand, never in CI:
 
-    .venv/bin/python bench/booking_profile.py [--requests 400] [--block 25] [--profile real]
+    .venv/bin/python bench/booking_profile.py [--requests 400] [--block 25] [--parts]
+        [--profile real|bare [--profile-only apps.appointments.services._insert]]
 
 Same database seed and settings as bench/booking_throughput.py (database
-`perf_bench_booking_profile` on 127.0.0.1, dropped at the end; tasks queued by the bookings go
+`bench_booking_profile` on 127.0.0.1, dropped at the end; tasks queued by the bookings go
 to the `bench_booking` list in REDIS_URL and are deleted). Django's test client (CSRF checks
-on, one logged-in patient per doctor) posts to both views in alternating blocks; the script
-prints the median CPU time (this process: Django, psycopg, Celery's publish) and wall time
-(adds the round trips to PostgreSQL and Redis) per request of each. `--profile real` (or
-`bare`) then runs cProfile over that many requests of one view and prints the top entries by
-own and cumulative time. Statements per request are counted with a connection wrapper.
+on, one logged-in patient, form-encoded bodies as the throughput bench's clients send) posts
+to both views in alternating blocks; the script prints, per request of each, the median CPU
+time of this process (Django, psycopg, the task publish), the CPU the PostgreSQL backend
+serving it used (/proc of that backend, Linux only) and the wall time. `--parts` then times
+the booking's steps (CPU of this process); `--profile real` (or `bare`) runs cProfile over
+that many requests of one view, or only inside one function with `--profile-only`.
+Statements per request are counted with a connection wrapper.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ FORM = "application/x-www-form-urlencoded"  # what the throughput bench's client
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
-    parser.add_argument("--database", default="perf_bench_booking_profile")
+    parser.add_argument("--database", default="bench_booking_profile")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL",
                                                               "redis://127.0.0.1:6379/11"))
     parser.add_argument("--requests", type=int, default=400, help="per view, timed")
