@@ -457,3 +457,12 @@ LOGGING = {
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="healthlink-demo")
 # The schema names indexes longer than 30 characters (E034); PostgreSQL allows 63.
 SILENCED_SYSTEM_CHECKS = ["models.E034"]
+
+# --- Booking throughput (perf) --------------------------------------------------------
+# psycopg prepares a statement only on a server-binding cursor when this is set. Django's
+# own cursors bind on the client and never prepare, so this turns preparing on just for the
+# booking path's fixed statements (apps/appointments/prepared.py). Empty turns it off, e.g.
+# behind a transaction-pooling pgbouncer, where prepared statements cannot be shared.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = env.int(
+    "DB_PREPARE_THRESHOLD", default=5
+) if env.str("DB_PREPARE_THRESHOLD", default="5") else None

@@ -46,6 +46,7 @@ from apps.appointments.models import (
     WaitlistStatus,
     Weekday,
 )
+from apps.appointments.prepared import prepared_cursor
 from apps.facilities.models import DoctorFacility, Facility
 
 logger = logging.getLogger(__name__)
@@ -503,7 +504,7 @@ def booking_facts(
     doctor_booked: list[tuple[datetime, datetime]] = []
     patient_booked: list[tuple[datetime, datetime]] = []
     waitlisted = False
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_BOOKING_FACTS_SQL, params)
         rows = cursor.fetchall()
     for (tag, weekday, kind, from_day, to_day, opens, closes, minutes, zone_name, place,
@@ -529,20 +530,52 @@ def bookable_doctor_get(*, doctor_id: int) -> User:
 
     The same doctors as facilities.selectors.doctor_get, in one query without their
     facilities: the booking request needs only the doctor's row. Plain SQL with the same
-    filter as User.objects (alive): it skips the ORM's compile cost on every booking.
+    filter as User.objects (alive), prepared once per connection (see prepared.py), and the
+    row made into a User as the ORM does (each field's converters, then Model.from_db).
     """
     if not 0 < doctor_id < 2**63:  # not a bigint: no such row (as the ORM's lookup says)
         raise User.DoesNotExist("No bookable doctor with that id.")
-    found = list(User.objects.raw(_BOOKABLE_DOCTOR_SQL, [doctor_id, Role.DOCTOR.value]))
-    if not found:
+    read = _bookable_doctor_read()
+    with prepared_cursor() as cursor:
+        cursor.execute(read.sql, [doctor_id, Role.DOCTOR.value])
+        row = cursor.fetchone()
+    if row is None:
         raise User.DoesNotExist("No bookable doctor with that id.")
-    return found[0]
+    values = list(row)
+    for index, converters in read.converters:
+        for convert in converters:
+            values[index] = convert(values[index], read.expressions[index], connection)
+    return User.from_db(connection.alias, read.attnames, values)
 
 
-_BOOKABLE_DOCTOR_SQL = (
-    "SELECT * FROM users WHERE id = %s AND role = %s AND pmdc_verified"
-    " AND deleted_at IS NULL"
-)
+@dataclass(frozen=True)
+class _RowRead:
+    sql: str
+    attnames: list[str]
+    expressions: list[Any]
+    converters: list[tuple[int, list[Any]]]  # (column index, its converters) where any
+
+
+@lru_cache(maxsize=1)
+def _bookable_doctor_read() -> _RowRead:
+    """The doctor's row, every concrete column named (a prepared statement must not use *)."""
+    qn = connection.ops.quote_name
+    table = User._meta.db_table
+    fields = list(User._meta.concrete_fields)
+    expressions = [field.get_col(table) for field in fields]
+    converters = []
+    for index, expression in enumerate(expressions):
+        found = (connection.ops.get_db_converters(expression)
+                 + expression.get_db_converters(connection))
+        if found:
+            converters.append((index, found))
+    # Identifiers only, from the model and quoted; the values are parameters.
+    sql = (
+        f"SELECT {', '.join(qn(str(field.column)) for field in fields)} FROM {qn(table)}"  # noqa: S608
+        " WHERE id = %s AND role = %s AND pmdc_verified AND deleted_at IS NULL"
+    )
+    return _RowRead(sql=sql, attnames=[field.attname for field in fields],
+                    expressions=expressions, converters=converters)
 
 
 # --- reads for the doctor's own pages ---------------------------------------------------

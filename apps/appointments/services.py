@@ -5,15 +5,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import cache, partial
+from typing import Any
 
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Field
+from django.db.models.signals import post_save, pre_save
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
+from simple_history.utils import get_change_reason_from_object
 
 from apps.accounts.models import Role, User
 from apps.appointments import availability, errors
@@ -24,6 +29,7 @@ from apps.appointments.models import (
     AppointmentStatus,
     ConsultationType,
 )
+from apps.appointments.prepared import prepared_cursor
 from apps.appointments.selectors import user_zone
 from apps.facilities.models import DoctorFacility, Facility
 from apps.notifications.models import Notification, NotificationEvent
@@ -226,7 +232,7 @@ def _lock_patient(patient: User) -> bool | None:
     """
     # Plain SQL: the same filter as User.objects (alive) .select_for_update(), without the
     # ORM's compile cost on every booking.
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             "SELECT is_verified FROM users WHERE id = %s AND role = %s"
             " AND deleted_at IS NULL FOR UPDATE",
@@ -249,22 +255,115 @@ def _insert(
 ) -> Appointment:
     # No savepoint of its own: an IntegrityError here ends the caller's atomic block
     # (appointment_book's), which rolls back as the SlotUnavailable raised below leaves it.
+    appointment = Appointment(
+        patient=patient,
+        doctor=doctor,
+        facility=facility,
+        staff=staff,
+        scheduled_at=scheduled_at,
+        duration_minutes=duration_minutes,
+        status=AppointmentStatus.SCHEDULED,
+        consultation_type=consultation_type,
+        chief_complaint=chief_complaint.strip() or None,
+    )
     try:
-        return Appointment.objects.create(
-            patient=patient,
-            doctor=doctor,
-            facility=facility,
-            staff=staff,
-            scheduled_at=scheduled_at,
-            duration_minutes=duration_minutes,
-            status=AppointmentStatus.SCHEDULED,
-            consultation_type=consultation_type,
-            chief_complaint=chief_complaint.strip() or None,
-        )
+        _create_with_history(appointment)
     except IntegrityError as exc:
         if _is_doctor_overlap(exc):
             raise errors.SlotUnavailable() from exc
         raise
+    return appointment
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    sql: str
+    fields: tuple[Field[Any, Any], ...]
+    history: Any  # the HistoricalAppointment model
+
+
+@cache
+def _insert_plan() -> _InsertPlan:
+    """One statement that writes an appointment and its "+" history row (see below).
+
+    Built from the two models' fields, so a column added to Appointment (and so, by
+    django-simple-history, to its history table) is written by it too.
+    """
+    history = Appointment.history.model
+    qn = connection.ops.quote_name
+    fields = tuple(f for f in Appointment._meta.concrete_fields if not f.primary_key)
+    pk = Appointment._meta.pk
+    tracked = [f for f in history.tracked_fields]
+    source = {f.name: f for f in Appointment._meta.concrete_fields}
+    columns = ", ".join(qn(str(f.column)) for f in fields)
+    history_columns = [qn(history._meta.get_field(f.name).column) for f in tracked]
+    copied = [f"new.{qn(str(source[f.name].column))}" for f in tracked]
+
+    def typed(name: str) -> str:  # a parameter outside VALUES needs its column's type
+        return f"CAST(%s AS {history._meta.get_field(name).db_type(connection)})"
+
+    # Identifiers and column types only, from the models and quoted; values are parameters.
+    sql = (
+        f"WITH new AS (INSERT INTO {qn(Appointment._meta.db_table)} ({columns})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING *)"
+        f" INSERT INTO {qn(history._meta.db_table)} ({', '.join(history_columns)},"
+        f" {qn(history._meta.get_field('history_date').column)},"
+        f" {qn(history._meta.get_field('history_change_reason').column)},"
+        f" {qn(history._meta.get_field('history_type').column)},"
+        f" {qn(history._meta.get_field('history_user').column)})"
+        f" SELECT {', '.join(copied)}, {typed('history_date')},"
+        f" {typed('history_change_reason')}, '+', {typed('history_user')} FROM new"
+        f" RETURNING {qn(history._meta.get_field(pk.name).column)}"
+    )
+    return _InsertPlan(sql=sql, fields=fields, history=history)
+
+
+def _create_with_history(appointment: Appointment) -> None:
+    """Appointment.objects.create(), with its history row, in one statement.
+
+    The row gets the same values as the ORM's INSERT (each field's pre_save and database
+    preparation: created_at and updated_at are set here) and the history row the same as
+    django-simple-history's post_save receiver writes: every tracked column (copied from the
+    row just inserted), history_type "+", history_date now (or the instance's
+    _history_date), the change reason the instance carries, and the history user
+    simple-history would pick (the instance's _history_user, else the signed-in user of the
+    request). pre_save and post_save are sent as the ORM sends them, with simple-history's
+    receiver told to skip the row already written (its own skip_history_when_saving). When
+    something listens to simple-history's own signals, or history is off for the instance,
+    the ORM's path runs instead.
+    """
+    plan = _insert_plan()
+    # (Appointment.history builds a manager class on every access: read the model once.)
+    history = plan.history
+    if (
+        not getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+        or hasattr(appointment, "skip_history_when_saving")
+        or pre_create_historical_record.has_listeners(history)
+        or post_create_historical_record.has_listeners(history)
+    ):
+        appointment.save(force_insert=True)
+        return
+    using = connection.alias
+    pre_save.send(sender=Appointment, instance=appointment, raw=False, using=using,
+                  update_fields=None)
+    values = [f.get_db_prep_save(f.pre_save(appointment, True), connection) for f in plan.fields]
+    user = history.get_default_history_user(appointment)
+    with prepared_cursor() as cursor:
+        cursor.execute(plan.sql, [
+            *values,
+            getattr(appointment, "_history_date", timezone.now()),
+            get_change_reason_from_object(appointment),
+            user.pk if user is not None else None,
+        ])
+        (appointment.pk,) = cursor.fetchone()
+    appointment._state.adding = False
+    appointment._state.db = using
+    appointment.skip_history_when_saving = True  # type: ignore[attr-defined]
+    try:
+        post_save.send(sender=Appointment, instance=appointment, created=True,
+                       update_fields=None, raw=False, using=using)
+    finally:
+        del appointment.skip_history_when_saving  # type: ignore[attr-defined]
 
 
 def _is_doctor_overlap(exc: IntegrityError) -> bool:
@@ -283,10 +382,10 @@ def _when(moment: datetime, user: User) -> str:
 def _queue_booked_notifications(appointment_id: int, language: str) -> None:
     """On commit: one task writes both booking notifications; inline if it cannot be queued."""
     # Imported here: the task module imports this one.
-    from apps.appointments.tasks import appointment_booked_notify
+    from apps.appointments.tasks import appointment_booked_notify_queue
 
     try:
-        appointment_booked_notify.delay(appointment_id, language)
+        appointment_booked_notify_queue(appointment_id, language)
     except Exception as exc:  # the broker is down: write them now, delivery waits for it
         logger.warning("booking notifications for appointment %s not queued error=%s",
                        appointment_id, type(exc).__name__)

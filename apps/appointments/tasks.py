@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from redis.exceptions import RedisError
 
 from apps.appointments import reminders
+from apps.core import task_queue
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="appointments.send_due_reminders")
@@ -28,6 +34,22 @@ def appointment_booked_notify(appointment_id: int, language: str | None = None) 
     return services.appointment_booked_notifications_create(
         appointment_id=appointment_id, language=language
     )
+
+
+def appointment_booked_notify_queue(appointment_id: int, language: str) -> None:
+    """Queue appointment_booked_notify for a worker, as .delay() would, at less cost.
+
+    On the plain Redis setup the message goes out with one LPUSH (apps.core.task_queue);
+    otherwise, or when that push fails, through .delay() with kombu's own retries. Raises
+    when the task cannot be queued at all (the caller then writes the notifications).
+    """
+    try:
+        if task_queue.push(appointment_booked_notify, (appointment_id, language)):
+            return
+    except RedisError as exc:
+        logger.warning("booked_notify for appointment %s: direct push failed error=%s",
+                       appointment_id, type(exc).__name__)
+    appointment_booked_notify.delay(appointment_id, language)
 
 
 @shared_task(name="appointments.waitlist_offer_next")
