@@ -38,6 +38,7 @@ def set_up_django(database_url: str, *, redis_url: str) -> None:
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     os.environ["PHI_ENCRYPTION_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
     os.environ["PHI_BLIND_INDEX_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    os.environ["AUDIT_CHAIN_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
     # Never connected to by these benches; set so settings do not start an embedded Redis.
     os.environ.setdefault("REDIS_URL", redis_url)
     sys.path.insert(0, str(ROOT))

@@ -67,7 +67,7 @@ def main() -> int:
     os.environ.update({k: env[k] for k in (
         "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DEBUG", "LOG_LEVEL",
         "ALLOWED_HOSTS", "SESSION_COOKIE_SECURE", "SECRET_KEY", "PHI_ENCRYPTION_KEY",
-        "PHI_BLIND_INDEX_KEY")})
+        "PHI_BLIND_INDEX_KEY", "AUDIT_CHAIN_KEY")})
     os.environ.pop("HEALTHLINK_TESTING", None)
     bt.recreate_database(args.server, args.database)
     try:

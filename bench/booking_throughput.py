@@ -93,6 +93,7 @@ def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "PHI_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "PHI_BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "AUDIT_CHAIN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "PYTHONPATH": str(ROOT),
     })
     return env
@@ -381,7 +382,7 @@ def main() -> int:
     os.environ.update({k: env[k] for k in (
         "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DEBUG", "LOG_LEVEL",
         "ALLOWED_HOSTS", "SESSION_COOKIE_SECURE", "SECRET_KEY", "PHI_ENCRYPTION_KEY",
-        "PHI_BLIND_INDEX_KEY")})
+        "PHI_BLIND_INDEX_KEY", "AUDIT_CHAIN_KEY")})
     os.environ.pop("HEALTHLINK_TESTING", None)
     sys.path.insert(0, str(ROOT))
 
