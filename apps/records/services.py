@@ -31,6 +31,7 @@ from apps.notifications.services import notification_create
 from apps.records import attachments
 from apps.records.models import BreakGlassGrant, MedicalRecord
 from apps.records.permissions import (
+    NO_ACCESS,
     Actor,
     RecordAccess,
     can_write_for,
@@ -109,15 +110,16 @@ def patient_records_open(
 ) -> RecordAccess:
     """A doctor opens a patient's record list: one VIEW row of the patient's profile.
 
-    RecordNotFound when there is no such patient or the doctor may not read them (logged
-    as refused when the patient exists).
+    RecordNotFound when there is no such patient or the actor may not read them (logged
+    as refused when the patient exists, whatever the actor's role).
     """
     user = _as_user(actor)
-    if user is None or user.role != Role.DOCTOR:
+    if user is None:
         raise RecordNotFound
     if not User.objects.filter(pk=patient_id, role=Role.PATIENT).exists():
         raise RecordNotFound
-    access = records_access(user, patient_id)
+    # A doctor's page: every other role (the patient included) is refused, and logged.
+    access = records_access(user, patient_id) if user.role == Role.DOCTOR else NO_ACCESS
     _log(actor=user, action=PhiAction.VIEW, resource_type=PhiResource.PATIENT_PROFILE,
          resource_id=patient_id, patient_id=patient_id, request=request, access=access)
     if not access.allowed:
@@ -150,19 +152,26 @@ def attachment_open(
 # --- Writes ------------------------------------------------------------------------------
 
 def record_write_check(
-    *, doctor: Actor, patient_id: int, request: HttpRequest | None = None,
+    *, doctor: Actor, patient_id: int, request: HttpRequest | None = None, view: bool = False,
 ) -> User:
-    """Whether `doctor` may write a record for this patient; refusals are logged (UPDATE of
-    the patient's profile, refused) and raise RecordNotFound."""
+    """Whether `doctor` may write a record for this existing patient; RecordNotFound if not.
+
+    `view` is a GET of the new-record form: it shows the patient's name and appointments,
+    so it is logged like the doctor's patient page, as a VIEW of the patient's profile. A
+    refusal (any role) is logged with the action the request would have been: VIEW for the
+    form, UPDATE for a submission (whose granted UPDATE row record_create writes).
+    """
     user = _as_user(doctor)
-    if user is None or user.role != Role.DOCTOR:
+    if user is None:
         raise RecordNotFound
     if not User.objects.filter(pk=patient_id, role=Role.PATIENT).exists():
         raise RecordNotFound
-    if not can_write_for(user, patient_id):
-        phi_access_record(actor=user, action=PhiAction.UPDATE,
+    allowed = can_write_for(user, patient_id)
+    if not allowed or view:
+        phi_access_record(actor=user, action=PhiAction.VIEW if view else PhiAction.UPDATE,
                           resource_type=PhiResource.PATIENT_PROFILE, resource_id=patient_id,
-                          patient=patient_id, request=request, refused=True)
+                          patient=patient_id, request=request, refused=not allowed)
+    if not allowed:
         raise RecordNotFound
     return user
 
@@ -170,10 +179,13 @@ def record_write_check(
 def record_edit_check(
     *, doctor: Actor, record_id: int, request: HttpRequest | None = None, view: bool = False,
 ) -> MedicalRecord:
-    """The record if `doctor` wrote it and still treats the patient. A refusal is logged as
-    a refused UPDATE; with `view`, a granted check is logged as the VIEW of the edit form."""
+    """The record if `doctor` wrote it and still treats the patient; RecordNotFound if not.
+
+    `view` is a GET of the edit form, which shows the record: logged as a VIEW of it,
+    granted or refused. A refused submission (any role) is logged as a refused UPDATE.
+    """
     user = _as_user(doctor)
-    if user is None or user.role != Role.DOCTOR:
+    if user is None:
         raise RecordNotFound
     try:
         record = record_get(record_id=record_id)
@@ -182,7 +194,7 @@ def record_edit_check(
     allowed = record.doctor_id == user.pk and can_write_for(user, record.patient_id)
     if not allowed or view:
         phi_access_record(
-            actor=user, action=PhiAction.VIEW if allowed else PhiAction.UPDATE,
+            actor=user, action=PhiAction.VIEW if view else PhiAction.UPDATE,
             resource_type=PhiResource.MEDICAL_RECORD, resource_id=record.pk,
             patient=record.patient_id, request=request, refused=not allowed,
         )

@@ -151,7 +151,7 @@ def _apply_error(form: RecordForm, exc: services.RecordError) -> None:
 def record_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     try:
         doctor = services.record_write_check(doctor=_user(request), patient_id=patient_id,
-                                             request=request)
+                                             request=request, view=request.method == "GET")
         patient = selectors.patient_get(patient_id=patient_id)
     except (services.RecordNotFound, User.DoesNotExist):
         raise Http404 from None
