@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.core.paginator import Page
 from django.http import Http404
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -52,6 +54,7 @@ def _page_body(page: Page[MedicalRecord]) -> dict[str, object]:
     }
 
 
+@method_decorator(never_cache, name="dispatch")
 class RecordListApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("patient", int)],
                    responses=RecordSummarySerializer(many=True))
@@ -72,6 +75,7 @@ class RecordListApi(APIView):
         return Response(_page_body(page))
 
 
+@method_decorator(never_cache, name="dispatch")
 class RecordDetailApi(APIView):
     @extend_schema(responses=RecordSerializer)
     def get(self, request: Request, record_id: int) -> Response:
