@@ -76,10 +76,13 @@ class RecordForm(forms.Form):
     )
 
     def __init__(self, *args: Any, appointments: QuerySet[Appointment],
-                 zone: zoneinfo.ZoneInfo, **kwargs: Any) -> None:
+                 zone: zoneinfo.ZoneInfo, existing_attachments: int = 0,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.zone = zone
+        # Files the record already holds (when editing): they count as its content.
+        self.existing_attachments = existing_attachments
         cast(forms.ModelChoiceField, self.fields["appointment"]).queryset = appointments
         limit_mb = round(attachments.max_bytes() / (1024 * 1024), 1)
         self.fields["attachments"].help_text = _(
@@ -97,8 +100,8 @@ class RecordForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if not any(cleaned.get(name) for name in ("diagnosis", "treatment", "notes",
-                                                  "attachments")):
+        content = ("diagnosis", "treatment", "notes", "attachments")
+        if not self.existing_attachments and not any(cleaned.get(name) for name in content):
             raise forms.ValidationError(
                 _("Write a diagnosis, treatment or notes, or attach a file.")
             )

@@ -192,7 +192,8 @@ def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
         "appointment": record.appointment_id, "diagnosis": record.diagnosis or "",
         "treatment": record.treatment or "", "notes": record.notes or "",
     } if request.method == "GET" else None
-    form = _record_form(request, doctor=doctor, patient_id=record.patient_id, initial=initial)
+    form = _record_form(request, doctor=doctor, patient_id=record.patient_id, initial=initial,
+                        existing_attachments=len(record.file_urls or []))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
