@@ -59,10 +59,13 @@ class RecordListApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("patient", int)],
                    responses=RecordSummarySerializer(many=True))
     def get(self, request: Request) -> Response:
-        """A patient's own records; a doctor passes `patient` (logged like the page)."""
+        """A patient's own records; a doctor passes `patient` (logged like the page).
+
+        Anyone else gets the pages' answer: 404 (a refused row when `patient` exists).
+        """
         actor = request.user
         page_number = request.query_params.get("page", 1)
-        if isinstance(actor, User) and actor.is_doctor:
+        if not (isinstance(actor, User) and actor.is_patient):
             try:
                 patient_id = int(request.query_params.get("patient", ""))
                 services.patient_records_open(actor=actor, patient_id=patient_id,
