@@ -15,7 +15,7 @@ from apps.appointments.models import Appointment
 from apps.appointments.validators import validate_calendar_instant
 from apps.records import attachments
 from apps.records.models import RecordType
-from apps.records.services import BREAK_GLASS_REASON_MIN_LENGTH
+from apps.records.services import BREAK_GLASS_REASON_MIN_LENGTH, break_glass_reason_error
 
 TEXT_MAX_LENGTH = 20_000
 REASON_MAX_LENGTH = 1000
@@ -128,11 +128,7 @@ class BreakGlassForm(forms.Form):
 
     def clean_reason(self) -> str:
         reason: str = self.cleaned_data["reason"].strip()
-        if len(set(reason.lower()) - set(" .,-")) < 5:  # "aaaaaaaaaaaaaaaaaaaaa" says nothing
-            raise forms.ValidationError(_("Explain the reason in words."))
-        if len(reason) < BREAK_GLASS_REASON_MIN_LENGTH:
-            raise forms.ValidationError(
-                _("Explain why you need these records (at least %(count)s characters).")
-                % {"count": BREAK_GLASS_REASON_MIN_LENGTH}
-            )
+        problem = break_glass_reason_error(reason)  # "abcdeabcdeabcdeabcde" says nothing
+        if problem is not None:
+            raise forms.ValidationError(problem)
         return reason
