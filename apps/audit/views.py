@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.accounts.models import User
@@ -55,6 +56,7 @@ def _row(entry: PhiAccessLog, patient: User) -> AccessRow:
 
 
 @login_required
+@never_cache
 @require_GET
 def access_log(request: HttpRequest) -> HttpResponse:
     patient = cast(User, request.user)

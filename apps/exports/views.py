@@ -40,6 +40,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@never_cache
 def request_export(request: HttpRequest) -> HttpResponse:
     try:
         services.data_export_request(actor=cast(User, request.user))
@@ -66,6 +67,7 @@ def status(request: HttpRequest, export_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@never_cache
 def download(request: HttpRequest, export_id: int) -> HttpResponseBase:
     """The archive, to its owner only; the download is logged as an EXPORT of PHI."""
     actor = cast(User, request.user)

@@ -12,7 +12,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.audit.admin import PhiAuditedAdminMixin, PhiAuditedHistoryMixin
 from apps.audit.models import PhiResource
 from apps.core.admin import HealthLinkModelAdmin, ReadOnlyAdminMixin, select_related_without_phi
-from apps.records.models import BreakGlassGrant, FamilyMedicalHistory, MedicalRecord
+from apps.records.models import (
+    BreakGlassGrant,
+    BreakGlassLookup,
+    FamilyMedicalHistory,
+    MedicalRecord,
+)
 
 
 @admin.register(MedicalRecord)
@@ -64,3 +69,19 @@ class BreakGlassGrantAdmin(ReadOnlyAdminMixin, HealthLinkModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[BreakGlassGrant]:
         return select_related_without_phi(super().get_queryset(request), "doctor", "patient")
+
+
+@admin.register(BreakGlassLookup)
+class BreakGlassLookupAdmin(ReadOnlyAdminMixin, HealthLinkModelAdmin):
+    """Every break-glass look-up, matched or not: many misses by one doctor look like
+    enumeration. The identifier typed is never stored."""
+
+    list_display = ("id", "created_at", "doctor", "matched", "grant_id")
+    list_filter = ("matched",)
+    date_hierarchy = "created_at"
+    search_fields = ("=id", "doctor__email")
+    ordering = ("-created_at", "-id")
+    list_select_related = ("doctor",)
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[BreakGlassLookup]:
+        return select_related_without_phi(super().get_queryset(request), "doctor")

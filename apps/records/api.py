@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.core.paginator import Page
 from django.http import Http404
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -52,14 +54,18 @@ def _page_body(page: Page[MedicalRecord]) -> dict[str, object]:
     }
 
 
+@method_decorator(never_cache, name="dispatch")
 class RecordListApi(APIView):
     @extend_schema(parameters=[OpenApiParameter("page", int), OpenApiParameter("patient", int)],
                    responses=RecordSummarySerializer(many=True))
     def get(self, request: Request) -> Response:
-        """A patient's own records; a doctor passes `patient` (logged like the page)."""
+        """A patient's own records; a doctor passes `patient` (logged like the page).
+
+        Anyone else gets the pages' answer: 404 (a refused row when `patient` exists).
+        """
         actor = request.user
         page_number = request.query_params.get("page", 1)
-        if isinstance(actor, User) and actor.is_doctor:
+        if not (isinstance(actor, User) and actor.is_patient):
             try:
                 patient_id = int(request.query_params.get("patient", ""))
                 services.patient_records_open(actor=actor, patient_id=patient_id,
@@ -72,6 +78,7 @@ class RecordListApi(APIView):
         return Response(_page_body(page))
 
 
+@method_decorator(never_cache, name="dispatch")
 class RecordDetailApi(APIView):
     @extend_schema(responses=RecordSerializer)
     def get(self, request: Request, record_id: int) -> Response:

@@ -61,11 +61,16 @@ def _sniff(head: bytes) -> AttachmentKind | None:
     return None
 
 
+# Phones save multi-picture JPEGs (a JPEG with extra frames appended), which Pillow names
+# "MPO": the first frame is an ordinary JPEG, so it is one.
+_FORMATS = {"PNG": ("PNG",), "JPEG": ("JPEG", "MPO")}
+
+
 def _image_is_whole(upload: IO[bytes], expected: str) -> bool:
     upload.seek(0)
     try:
         with Image.open(upload) as image:
-            if image.format != expected:
+            if image.format not in _FORMATS[expected]:
                 return False
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from apps.accounts.forms import validate_person_name
+from apps.core.text import has_bidi_controls
 from apps.records.models import Relation
 
 MAX_TERMS = 20
@@ -21,6 +23,14 @@ MAX_AGE = 150
 
 _SEPARATORS = re.compile(r"[,;\r\n]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Like the account forms (names): text-direction controls, which reorder what a reader sees
+# after them, are refused rather than silently dropped.
+BIDI_MESSAGE = _("Remove the invisible text-direction characters from this text.")
+
+
+def refuse_bidi_controls(value: str) -> None:
+    if has_bidi_controls(value):
+        raise ValidationError(BIDI_MESSAGE, code="bidi_controls")
 
 
 def normalize_term(value: str) -> str:
@@ -64,6 +74,7 @@ class TermListField(forms.Field):
         text = str(value)
         if len(text) > MAX_TERMS_TEXT:
             raise ValidationError(self.error_messages["too_long_text"], code="too_long_text")
+        refuse_bidi_controls(text)
         terms = split_terms(text)
         if len(terms) > MAX_TERMS:
             raise ValidationError(
@@ -91,7 +102,8 @@ class FamilyMemberForm(forms.Form):
         label=_("Relation"), choices=[("", _("Choose a relation")), *Relation.choices]
     )
     relation_name = forms.CharField(
-        label=_("Name (optional)"), max_length=NAME_MAX_LENGTH, required=False
+        label=_("Name (optional)"), max_length=NAME_MAX_LENGTH, required=False,
+        validators=[validate_person_name],
     )
     age = forms.IntegerField(
         label=_("Age (optional)"), min_value=0, max_value=MAX_AGE, required=False,
@@ -107,7 +119,7 @@ class FamilyMemberForm(forms.Form):
     )
     notes = forms.CharField(
         label=_("Notes (optional)"), max_length=NOTES_MAX_LENGTH, required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}), validators=[refuse_bidi_controls],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

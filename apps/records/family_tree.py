@@ -37,11 +37,24 @@ TITLE_ID = "family-tree-title"
 DESC_ID = "family-tree-desc"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Bidirectional embeddings, overrides and isolates: the form refuses them, and any already
+# stored are dropped here, so a right-to-left override in a name cannot reverse the text
+# after it.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_FSI, _PDI = "\u2068", "\u2069"
 
 
 def _text(value: object) -> str:
-    """User text on one line: no control characters (invalid in XML), single spaces."""
-    return " ".join(_CONTROL.sub(" ", str(value)).split())
+    """User text on one line: no control characters (invalid in XML) or bidi controls,
+    single spaces."""
+    return " ".join(_CONTROL.sub(" ", _BIDI.sub("", str(value))).split())
+
+
+def _isolate(value: str) -> str:
+    """User text set apart (first-strong isolate) inside a sentence, the node's <title>: an
+    Urdu name keeps its own direction without reordering the words around it. (Each <text>
+    line holds one piece of user text and is a paragraph of its own.)"""
+    return f"{_FSI}{value}{_PDI}" if value else value
 
 
 def _clip(value: str, limit: int) -> str:
@@ -84,12 +97,14 @@ def _member_node(member: FamilyMedicalHistory) -> _Node:
         hidden = len(terms) - CONDITIONS_SHOWN
         more = f" +{hidden}" if hidden > 0 else ""
         brief = _clip(", ".join(terms[:CONDITIONS_SHOWN]), DETAIL_CHARS - len(more)) + more
-        listed = _("Conditions: %(conditions)s.") % {"conditions": ", ".join(terms)}
+        listed = _("Conditions: %(conditions)s.") % {
+            "conditions": ", ".join(_isolate(term) for term in terms)
+        }
     else:
         brief = _("No conditions listed")
         listed = _("No conditions listed.")
     summary = _("%(name)s (%(details)s). %(conditions)s") % {
-        "name": name, "details": ", ".join(parts), "conditions": listed,
+        "name": _isolate(name), "details": ", ".join(parts), "conditions": listed,
     }
     # The cross marks a death even when the name is cut short.
     shown_name = (
@@ -112,7 +127,7 @@ def _generations(
         by_relation[member.relation].append(_member_node(member))
     patient = _Node(name=_clip(patient_label, NAME_CHARS), detail=_("Patient"),
                     conditions="", summary=_("%(name)s, the patient.") % {
-                        "name": _text(patient_label)}, is_patient=True)
+                        "name": _isolate(_text(patient_label))}, is_patient=True)
     rows = [
         _Generation(_("Grandparents"), by_relation[Relation.GRANDPARENT]),
         _Generation(_("Parents"), by_relation[Relation.PARENT]),

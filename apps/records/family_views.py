@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.models import User
@@ -32,6 +33,7 @@ def _page_context(members: list[FamilyMedicalHistory], *, patient_label: str) ->
 
 
 @login_required
+@never_cache
 @require_GET
 def family_history(request: HttpRequest) -> HttpResponse:
     try:
@@ -43,6 +45,7 @@ def family_history(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def member_add(request: HttpRequest) -> HttpResponse:
     actor = cast(User, request.user)
@@ -57,6 +60,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
     actor = cast(User, request.user)
@@ -79,6 +83,7 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def member_delete(request: HttpRequest, member_id: int) -> HttpResponse:
     actor = cast(User, request.user)
@@ -99,6 +104,7 @@ def member_delete(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_GET
 def patient_family_history(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Read-only, for a doctor who treats the patient; the read (or refusal) is logged."""

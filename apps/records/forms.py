@@ -15,7 +15,7 @@ from apps.appointments.models import Appointment
 from apps.appointments.validators import validate_calendar_instant
 from apps.records import attachments
 from apps.records.models import RecordType
-from apps.records.services import BREAK_GLASS_REASON_MIN_LENGTH
+from apps.records.services import BREAK_GLASS_REASON_MIN_LENGTH, break_glass_reason_error
 
 TEXT_MAX_LENGTH = 20_000
 REASON_MAX_LENGTH = 1000
@@ -76,10 +76,13 @@ class RecordForm(forms.Form):
     )
 
     def __init__(self, *args: Any, appointments: QuerySet[Appointment],
-                 zone: zoneinfo.ZoneInfo, **kwargs: Any) -> None:
+                 zone: zoneinfo.ZoneInfo, existing_attachments: int = 0,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.zone = zone
+        # Files the record already holds (when editing): they count as its content.
+        self.existing_attachments = existing_attachments
         cast(forms.ModelChoiceField, self.fields["appointment"]).queryset = appointments
         limit_mb = round(attachments.max_bytes() / (1024 * 1024), 1)
         self.fields["attachments"].help_text = _(
@@ -97,8 +100,8 @@ class RecordForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if not any(cleaned.get(name) for name in ("diagnosis", "treatment", "notes",
-                                                  "attachments")):
+        content = ("diagnosis", "treatment", "notes", "attachments")
+        if not self.existing_attachments and not any(cleaned.get(name) for name in content):
             raise forms.ValidationError(
                 _("Write a diagnosis, treatment or notes, or attach a file.")
             )
@@ -125,11 +128,7 @@ class BreakGlassForm(forms.Form):
 
     def clean_reason(self) -> str:
         reason: str = self.cleaned_data["reason"].strip()
-        if len(set(reason.lower()) - set(" .,-")) < 5:  # "aaaaaaaaaaaaaaaaaaaaa" says nothing
-            raise forms.ValidationError(_("Explain the reason in words."))
-        if len(reason) < BREAK_GLASS_REASON_MIN_LENGTH:
-            raise forms.ValidationError(
-                _("Explain why you need these records (at least %(count)s characters).")
-                % {"count": BREAK_GLASS_REASON_MIN_LENGTH}
-            )
+        problem = break_glass_reason_error(reason)  # "abcdeabcdeabcdeabcde" says nothing
+        if problem is not None:
+            raise forms.ValidationError(problem)
         return reason

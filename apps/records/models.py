@@ -130,3 +130,37 @@ class BreakGlassGrant(CreatedAtModel):
 
     def __str__(self) -> str:
         return f"Break-glass grant #{self.pk}"
+
+
+class BreakGlassLookup(CreatedAtModel):
+    """One break-glass look-up by a doctor, whether it matched a patient or not.
+
+    The durable trail of attempts (an administrator sees a doctor trying identifiers that
+    match nobody) and what the hourly limit counts. The CNIC or email typed is never stored;
+    a look-up that opened or reused a grant points at it (the grant holds the reason).
+    """
+
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False,
+    )
+    matched = models.BooleanField(_("matched a patient"))
+    grant = models.ForeignKey(
+        BreakGlassGrant, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        db_index=False,
+    )
+
+    class Meta:
+        db_table = "break_glass_lookups"
+        verbose_name = _("break-glass look-up")
+        verbose_name_plural = _("break-glass look-ups")
+        indexes = [
+            models.Index(fields=["doctor", "created_at"],
+                         name="idx_break_glass_lookups_doctor"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(grant__isnull=True) | models.Q(matched=True),
+                                   name="ck_break_glass_lookups_grant_only_when_matched"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Break-glass look-up #{self.pk}"

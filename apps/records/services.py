@@ -8,13 +8,13 @@ exist (the caller turns RecordNotFound into a 404).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -29,10 +29,12 @@ from apps.audit.services import phi_access_record
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.records import attachments
-from apps.records.models import BreakGlassGrant, MedicalRecord
+from apps.records.models import BreakGlassGrant, BreakGlassLookup, MedicalRecord
 from apps.records.permissions import (
+    NO_ACCESS,
     Actor,
     RecordAccess,
+    active_grant,
     can_write_for,
     is_practising_doctor,
     records_access,
@@ -42,6 +44,8 @@ from apps.records.selectors import appointments_for_record, record_get
 logger = logging.getLogger(__name__)
 
 BREAK_GLASS_REASON_MIN_LENGTH = 20
+BREAK_GLASS_REASON_MIN_WORDS = 3
+_WORD = re.compile(r"[^\W\d_]{2,}")  # two or more letters, in any script
 # Look-ups by CNIC or email, found or not, per doctor per hour: a brake on enumeration.
 BREAK_GLASS_LOOKUPS_PER_HOUR = 10
 
@@ -109,15 +113,16 @@ def patient_records_open(
 ) -> RecordAccess:
     """A doctor opens a patient's record list: one VIEW row of the patient's profile.
 
-    RecordNotFound when there is no such patient or the doctor may not read them (logged
-    as refused when the patient exists).
+    RecordNotFound when there is no such patient or the actor may not read them (logged
+    as refused when the patient exists, whatever the actor's role).
     """
     user = _as_user(actor)
-    if user is None or user.role != Role.DOCTOR:
+    if user is None:
         raise RecordNotFound
     if not User.objects.filter(pk=patient_id, role=Role.PATIENT).exists():
         raise RecordNotFound
-    access = records_access(user, patient_id)
+    # A doctor's page: every other role (the patient included) is refused, and logged.
+    access = records_access(user, patient_id) if user.role == Role.DOCTOR else NO_ACCESS
     _log(actor=user, action=PhiAction.VIEW, resource_type=PhiResource.PATIENT_PROFILE,
          resource_id=patient_id, patient_id=patient_id, request=request, access=access)
     if not access.allowed:
@@ -150,19 +155,26 @@ def attachment_open(
 # --- Writes ------------------------------------------------------------------------------
 
 def record_write_check(
-    *, doctor: Actor, patient_id: int, request: HttpRequest | None = None,
+    *, doctor: Actor, patient_id: int, request: HttpRequest | None = None, view: bool = False,
 ) -> User:
-    """Whether `doctor` may write a record for this patient; refusals are logged (UPDATE of
-    the patient's profile, refused) and raise RecordNotFound."""
+    """Whether `doctor` may write a record for this existing patient; RecordNotFound if not.
+
+    `view` is a GET of the new-record form: it shows the patient's name and appointments,
+    so it is logged like the doctor's patient page, as a VIEW of the patient's profile. A
+    refusal (any role) is logged with the action the request would have been: VIEW for the
+    form, UPDATE for a submission (whose granted UPDATE row record_create writes).
+    """
     user = _as_user(doctor)
-    if user is None or user.role != Role.DOCTOR:
+    if user is None:
         raise RecordNotFound
     if not User.objects.filter(pk=patient_id, role=Role.PATIENT).exists():
         raise RecordNotFound
-    if not can_write_for(user, patient_id):
-        phi_access_record(actor=user, action=PhiAction.UPDATE,
+    allowed = can_write_for(user, patient_id)
+    if not allowed or view:
+        phi_access_record(actor=user, action=PhiAction.VIEW if view else PhiAction.UPDATE,
                           resource_type=PhiResource.PATIENT_PROFILE, resource_id=patient_id,
-                          patient=patient_id, request=request, refused=True)
+                          patient=patient_id, request=request, refused=not allowed)
+    if not allowed:
         raise RecordNotFound
     return user
 
@@ -170,10 +182,13 @@ def record_write_check(
 def record_edit_check(
     *, doctor: Actor, record_id: int, request: HttpRequest | None = None, view: bool = False,
 ) -> MedicalRecord:
-    """The record if `doctor` wrote it and still treats the patient. A refusal is logged as
-    a refused UPDATE; with `view`, a granted check is logged as the VIEW of the edit form."""
+    """The record if `doctor` wrote it and still treats the patient; RecordNotFound if not.
+
+    `view` is a GET of the edit form, which shows the record: logged as a VIEW of it,
+    granted or refused. A refused submission (any role) is logged as a refused UPDATE.
+    """
     user = _as_user(doctor)
-    if user is None or user.role != Role.DOCTOR:
+    if user is None:
         raise RecordNotFound
     try:
         record = record_get(record_id=record_id)
@@ -182,7 +197,7 @@ def record_edit_check(
     allowed = record.doctor_id == user.pk and can_write_for(user, record.patient_id)
     if not allowed or view:
         phi_access_record(
-            actor=user, action=PhiAction.VIEW if allowed else PhiAction.UPDATE,
+            actor=user, action=PhiAction.VIEW if view else PhiAction.UPDATE,
             resource_type=PhiResource.MEDICAL_RECORD, resource_id=record.pk,
             patient=record.patient_id, request=request, refused=not allowed,
         )
@@ -340,49 +355,75 @@ def _patient_by_identifier(identifier: str) -> User | None:
         return None
 
 
+def break_glass_reason_error(reason: str) -> str | None:
+    """Why `reason` does not explain a break-glass look-up, or None when it does: at least
+    BREAK_GLASS_REASON_MIN_LENGTH characters and BREAK_GLASS_REASON_MIN_WORDS different
+    words of letters ("abcdeabcdeabcdeabcde" or one word repeated says nothing)."""
+    reason = reason.strip()
+    if len(reason) < BREAK_GLASS_REASON_MIN_LENGTH:
+        return _("Explain why you need these records (at least %(count)s characters).") % {
+            "count": BREAK_GLASS_REASON_MIN_LENGTH}
+    words = {word.casefold() for word in _WORD.findall(reason)}
+    if len(words) < BREAK_GLASS_REASON_MIN_WORDS:
+        return _("Explain the reason in words: at least %(count)s different words.") % {
+            "count": BREAK_GLASS_REASON_MIN_WORDS}
+    return None
+
+
 def break_glass_open(*, doctor: User, identifier: str, reason: str) -> int | None:
     """A doctor states a reason to open a patient's records without a treatment relationship.
 
-    Returns the id of the patient whose records the doctor may now open (a grant is created
-    unless they already treat them), or None when no patient matches: the caller answers
-    the same way for every miss. The patient is notified after the commit, once per grant.
+    Returns the id of the patient whose records the doctor may now open, or None when no
+    patient matches: the caller answers the same way for every miss. Every look-up, found
+    or not, is recorded (BreakGlassLookup) and counted against the hourly limit. A grant is
+    created unless they already treat the patient or hold an active grant for them (reused:
+    no second grant, no second notification). The patient is told after the commit, once
+    per grant.
     """
     reason = reason.strip()
-    if len(reason) < BREAK_GLASS_REASON_MIN_LENGTH:
-        raise RecordError(
-            _("Explain why you need these records (at least %(count)s characters).")
-            % {"count": BREAK_GLASS_REASON_MIN_LENGTH}, field="reason",
-        )
+    problem = break_glass_reason_error(reason)
+    if problem is not None:
+        raise RecordError(problem, field="reason")
     if not is_practising_doctor(doctor):
         return None
-    _count_lookup(doctor)
-    patient = _patient_by_identifier(identifier)
-    if patient is None or patient.pk == doctor.pk:
-        logger.info("break-glass lookup matched no patient doctor=%s", doctor.pk)
-        return None
-    if doctor_has_treated(doctor_id=doctor.pk, patient_id=patient.pk):
-        return patient.pk
-    now = timezone.now()
-    minutes = int(getattr(settings, "RECORD_BREAK_GLASS_MINUTES", 60))
     with transaction.atomic():
-        grant = BreakGlassGrant.objects.create(
+        _check_lookup_allowance(doctor)
+        patient = _patient_by_identifier(identifier)
+        if patient is None or patient.pk == doctor.pk:
+            BreakGlassLookup.objects.create(doctor=doctor, matched=False)
+            logger.info("break-glass lookup matched no patient doctor=%s", doctor.pk)
+            return None
+        if doctor_has_treated(doctor_id=doctor.pk, patient_id=patient.pk):
+            BreakGlassLookup.objects.create(doctor=doctor, matched=True)
+            return patient.pk
+        grant = active_grant(doctor_id=doctor.pk, patient_id=patient.pk)
+        if grant is not None:
+            BreakGlassLookup.objects.create(doctor=doctor, matched=True, grant=grant)
+            logger.info("break-glass grant reused id=%s doctor=%s patient=%s",
+                        grant.pk, doctor.pk, patient.pk)
+            return patient.pk
+        now = timezone.now()
+        minutes = int(getattr(settings, "RECORD_BREAK_GLASS_MINUTES", 60))
+        new_grant = BreakGlassGrant.objects.create(
             doctor=doctor, patient=patient, reason=reason, created_at=now,
             expires_at=now + timedelta(minutes=minutes),
         )
-        transaction.on_commit(lambda: _notify_break_glass(grant.pk))
-    logger.info("break-glass grant id=%s doctor=%s patient=%s", grant.pk, doctor.pk, patient.pk)
+        BreakGlassLookup.objects.create(doctor=doctor, matched=True, grant=new_grant)
+        transaction.on_commit(lambda: _notify_break_glass(new_grant.pk))
+    logger.info("break-glass grant id=%s doctor=%s patient=%s",
+                new_grant.pk, doctor.pk, patient.pk)
     return patient.pk
 
 
-def _count_lookup(doctor: User) -> None:
-    key = f"records:break-glass-lookups:{doctor.pk}"
-    cache.add(key, 0, timeout=3600)  # the window opens at the first look-up of the hour
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    if count > BREAK_GLASS_LOOKUPS_PER_HOUR:
+def _check_lookup_allowance(doctor: User) -> None:
+    """RecordError when the doctor has made BREAK_GLASS_LOOKUPS_PER_HOUR look-ups in the
+    last hour, counted from the recorded look-ups (they survive a cache restart). The
+    doctor's row is locked so that concurrent look-ups are counted one after another.
+    Call inside a transaction."""
+    list(User.objects.select_for_update().filter(pk=doctor.pk).values_list("pk", flat=True))
+    since = timezone.now() - timedelta(hours=1)
+    count = BreakGlassLookup.objects.filter(doctor=doctor, created_at__gt=since).count()
+    if count >= BREAK_GLASS_LOOKUPS_PER_HOUR:
         logger.warning("break-glass look-ups throttled doctor=%s", doctor.pk)
         raise RecordError(_("Too many emergency look-ups in the last hour. Try again later, "
                             "or ask an administrator."))

@@ -151,7 +151,7 @@ def _apply_error(form: RecordForm, exc: services.RecordError) -> None:
 def record_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     try:
         doctor = services.record_write_check(doctor=_user(request), patient_id=patient_id,
-                                             request=request)
+                                             request=request, view=request.method == "GET")
         patient = selectors.patient_get(patient_id=patient_id)
     except (services.RecordNotFound, User.DoesNotExist):
         raise Http404 from None
@@ -192,7 +192,8 @@ def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
         "appointment": record.appointment_id, "diagnosis": record.diagnosis or "",
         "treatment": record.treatment or "", "notes": record.notes or "",
     } if request.method == "GET" else None
-    form = _record_form(request, doctor=doctor, patient_id=record.patient_id, initial=initial)
+    form = _record_form(request, doctor=doctor, patient_id=record.patient_id, initial=initial,
+                        existing_attachments=len(record.file_urls or []))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -19,8 +19,9 @@ from tests import factories
 
 @pytest.fixture(autouse=True)
 def _own_cache_namespace() -> Iterator[None]:
-    """The break-glass throttle counts in the cache: a fresh key prefix per test (not
-    cache.clear(), which would empty a broker another test process shares)."""
+    """Whatever the pages cache, a fresh key prefix per test (not cache.clear(), which would
+    empty a broker another test process shares). The break-glass limit counts database
+    rows (BreakGlassLookup), not cache keys."""
     caches: dict[str, Any] = {
         alias: {**config, "KEY_PREFIX": f"test-records-{uuid.uuid4().hex}"}
         for alias, config in django_settings.CACHES.items()

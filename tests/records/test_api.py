@@ -13,7 +13,7 @@ from apps.accounts.models import User
 from apps.audit.models import PhiAction, PhiResource
 from apps.records.models import MedicalRecord, RecordType
 from tests import factories
-from tests.records.support import log_rows
+from tests.records.support import log_rows, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +118,34 @@ def test_the_patient_list_is_paginated(patient: User, doctor: User, record: Medi
 
     assert (body["count"], body["page"], body["num_pages"]) == (26, 2, 2)
     assert len(body["results"]) == 6
+
+
+OTHER_ROLES = [factories.StaffFactory, factories.OrganizationFactory, factories.AdminFactory,
+               factories.PlatformOwnerFactory]
+
+
+@pytest.mark.parametrize("factory", OTHER_ROLES)
+def test_other_roles_get_404_for_the_list_like_the_page(
+    factory: Any, record: MedicalRecord,
+) -> None:
+    user = factory()
+
+    assert api(user).get("/api/records/").status_code == 404
+    assert logged_in(user).get("/records/").status_code == 404
+    assert log_rows() == []
+
+
+@pytest.mark.parametrize("factory", OTHER_ROLES)
+def test_other_roles_naming_a_patient_get_404_and_a_refused_row(
+    factory: Any, patient: User, record: MedicalRecord,
+) -> None:
+    user = factory()
+
+    response = api(user).get(f"/api/records/?patient={patient.pk}")
+
+    assert response.status_code == 404
+    [row] = log_rows()
+    assert (row.actor_id, row.patient_id, row.refused, row.action) == (
+        user.pk, patient.pk, True, PhiAction.VIEW)
+    assert api(user).get("/api/records/?patient=999999").status_code == 404
+    assert len(log_rows()) == 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from PIL import Image
 
 from apps.accounts.models import User
 from apps.appointments.models import Appointment
@@ -67,6 +69,38 @@ def test_it_refuses_a_damaged_image_with_a_real_signature() -> None:
         attachments.attachment_inspect(upload("x.png", broken, "image/png"))
 
     assert caught.value.code == "bad_image"
+
+
+def test_it_accepts_a_multi_picture_jpeg_from_a_phone() -> None:
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (64, 64)), Image.new("RGB", (64, 64), (10, 200, 10))
+    first.save(buffer, format="MPO", save_all=True, append_images=[second])
+    content = buffer.getvalue()
+
+    kind = attachments.attachment_inspect(upload("photo.jpg", content, "image/jpeg"))
+
+    assert kind is attachments.JPEG
+    with pytest.raises(ValidationError) as caught:  # a damaged one is still refused
+        attachments.attachment_inspect(upload("photo.jpg", content[:60], "image/jpeg"))
+    assert caught.value.code == "bad_image"
+
+
+def test_a_doctor_uploads_a_multi_picture_jpeg_with_a_record(
+    doctor: User, patient: User, visit: Appointment, record_storage: Path,
+) -> None:
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (64, 64)), Image.new("RGB", (64, 64), (10, 200, 10))
+    first.save(buffer, format="MPO", save_all=True, append_images=[second])
+    photo = upload("photo.jpg", buffer.getvalue(), "image/jpeg")
+
+    response = logged_in(doctor).post(
+        reverse("records:create", args=[patient.pk]), record_post_data(attachments=[photo])
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record = MedicalRecord.objects.get(patient=patient)
+    [key] = record.file_urls or []
+    assert key.endswith(".jpg")
 
 
 def test_it_refuses_a_file_over_the_size_limit(settings: Any) -> None:

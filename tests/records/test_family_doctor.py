@@ -40,7 +40,8 @@ def test_a_treating_doctor_reads_it_and_the_read_is_logged(
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert patient.name in html and "Ammi" in html and "<strong>Diabetes</strong>" in html
+    assert patient.name in html and "Ammi" in html
+    assert "<strong><bdi>Diabetes</bdi></strong>" in html
     assert reverse("family:edit", args=[history[0].pk]) not in html  # read-only
     log = PhiAccessLog.objects.get()
     assert log.actor_id == doctor.pk

@@ -103,7 +103,7 @@ def test_it_removes_a_relative_after_confirmation(client: Client, patient: User)
     confirm = client.get(url)
     response = client.post(url)
 
-    assert "Remove Chacha from your family history?" in confirm.content.decode()
+    assert "Remove <bdi>Chacha</bdi> from your family history?" in confirm.content.decode()
     assert response.status_code == 302
     assert not FamilyMedicalHistory.objects.exists()
     assert PhiAccessLog.objects.get().action == PhiAction.DELETE
@@ -120,7 +120,7 @@ def test_the_page_shows_tree_summary_and_list(client: Client, patient: User) -> 
 
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="family-tree" role="img"' in html
     assert "Conditions shared by close relatives" in html
-    assert "<strong>Diabetes</strong>" in html
+    assert "<strong><bdi>Diabetes</bdi></strong>" in html
     assert "Asthma</strong>" not in html  # only a grandparent has it
     assert "Nani" in html and "Deceased" in html
     log = PhiAccessLog.objects.get()

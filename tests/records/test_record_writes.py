@@ -205,3 +205,32 @@ def test_the_write_and_edit_pages_have_a_query_bound(
         assert client.get(create_url(patient)).status_code == 200
     with django_assert_max_num_queries(14):
         assert client.get(edit_url(record)).status_code == 200
+
+
+def test_a_record_with_attachments_only_can_be_edited_without_text(
+    doctor: User, record: MedicalRecord,
+) -> None:
+    client = logged_in(doctor)
+    assert client.post(edit_url(record), record_post_data(
+        diagnosis="", treatment="", notes="",
+        attachments=upload("r.pdf", PDF_BYTES))).status_code == 302
+
+    response = client.post(edit_url(record), record_post_data(
+        record_type="IMAGING", diagnosis="", treatment="", notes=""))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record.refresh_from_db()
+    assert (record.record_type, record.diagnosis) == ("IMAGING", None)
+    assert len(record.file_urls or []) == 1
+
+
+def test_a_record_without_attachments_still_needs_some_content(
+    doctor: User, record: MedicalRecord,
+) -> None:
+    response = logged_in(doctor).post(edit_url(record), record_post_data(
+        diagnosis="", treatment="", notes=""))
+
+    assert response.status_code == 200
+    assert "Write a diagnosis, treatment or notes, or attach a file." in response.content.decode()
+    record.refresh_from_db()
+    assert record.diagnosis == "Iron deficiency anaemia"
