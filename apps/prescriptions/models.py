@@ -7,7 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from apps.core.models import TimestampedModel, choices_check
+from apps.core.fields import EncryptedTextField
+from apps.core.models import CreatedAtModel, TimestampedModel, choices_check
 
 
 class ESignStatus(models.TextChoices):
@@ -37,6 +38,19 @@ class Prescription(TimestampedModel):
         default=ESignStatus.PENDING, db_default=ESignStatus.PENDING,
     )
     e_sign_data = models.TextField(null=True, blank=True)
+    # Beyond the documented columns: when and with which key it was signed, and who
+    # rejected it (a pharmacist or an admin) and why.
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    signing_key = models.ForeignKey(
+        "prescriptions.DoctorSigningKey", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    rejection_reason = models.TextField(_("rejection reason"), null=True, blank=True)
 
     history = HistoricalRecords(table_name="prescriptions_history")
 
@@ -98,6 +112,15 @@ class PrescriptionWarning(models.Model):
     message = models.TextField(_("message"))
     drug_a = models.CharField(max_length=255, null=True, blank=True)
     drug_b = models.CharField(max_length=255, null=True, blank=True)
+    # Beyond the documented columns: a CRITICAL warning is acknowledged, with a reason,
+    # before the prescription can be signed.
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledgement_reason = models.TextField(_("acknowledgement reason"), null=True,
+                                              blank=True)
 
     class Meta:
         db_table = "prescription_warnings"
@@ -110,3 +133,29 @@ class PrescriptionWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warning_type} {self.severity}"
+
+
+class DoctorSigningKey(CreatedAtModel):
+    """A doctor's Ed25519 key pair; the private half encrypted like PHI. One active per doctor.
+
+    A retired key stays: prescriptions it signed are still verified with its public half.
+    """
+
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signing_keys",
+    )
+    public_key = models.TextField(_("public key"))  # raw 32 bytes, base64
+    private_key = EncryptedTextField(_("private key"))  # raw 32 bytes, base64, encrypted
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "doctor_signing_keys"
+        verbose_name = _("doctor signing key")
+        verbose_name_plural = _("doctor signing keys")
+        constraints = [
+            models.UniqueConstraint(fields=["doctor"], condition=models.Q(retired_at=None),
+                                    name="uq_doctor_signing_keys_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Signing key #{self.pk}"
