@@ -51,11 +51,32 @@ def family_history_own(
     return members
 
 
-def family_member_get_own(*, actor: Actor, member_id: int) -> FamilyMedicalHistory:
-    """One of the actor's own relatives, for the edit form; DoesNotExist for any other."""
-    if not _is_patient(actor):
+def family_member_get_own(
+    *, actor: Actor, member_id: int, action: str | None = None,
+    request: HttpRequest | None = None,
+) -> FamilyMedicalHistory:
+    """One of the actor's own relatives, for the edit form; DoesNotExist for any other.
+
+    With `action` (VIEW for a GET; UPDATE or DELETE for a POST) the access is logged: the
+    owner's VIEW of the relative (their changes are logged by the services), and anyone
+    else's attempt on another patient's relative as a refused `action` in that patient's
+    trail. An id that names no relative at all is not logged: there is no patient.
+    """
+    member = FamilyMedicalHistory.objects.filter(pk=member_id).first()
+    if member is None:
         raise FamilyMedicalHistory.DoesNotExist
-    return FamilyMedicalHistory.objects.get(pk=member_id, patient_id=actor.pk)
+    own = _is_patient(actor) and member.patient_id == actor.pk
+    if action is not None and isinstance(actor, User) and (
+        not own or action == PhiAction.VIEW
+    ):
+        phi_access_record(
+            actor=actor, action=action, resource_type=PhiResource.PATIENT_PROFILE,
+            resource_id=member.patient_id, patient=member.patient_id, request=request,
+            reason=FAMILY_HISTORY_REASON, refused=not own,
+        )
+    if not own:
+        raise FamilyMedicalHistory.DoesNotExist
+    return member
 
 
 @dataclass(frozen=True)

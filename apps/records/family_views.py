@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.models import User
+from apps.audit.models import PhiAction
 from apps.records import family_selectors, family_services
 from apps.records.family_forms import FamilyMemberForm
 from apps.records.family_tree import family_tree_svg
@@ -61,7 +62,10 @@ def member_add(request: HttpRequest) -> HttpResponse:
 def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
     actor = cast(User, request.user)
     try:
-        member = family_selectors.family_member_get_own(actor=actor, member_id=member_id)
+        member = family_selectors.family_member_get_own(
+            actor=actor, member_id=member_id, request=request,
+            action=PhiAction.UPDATE if request.method == "POST" else PhiAction.VIEW,
+        )
     except FamilyMedicalHistory.DoesNotExist:
         raise Http404 from None
     initial = {name: getattr(member, name) for name in family_services.MEMBER_FIELDS}
@@ -83,7 +87,10 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
 def member_delete(request: HttpRequest, member_id: int) -> HttpResponse:
     actor = cast(User, request.user)
     try:
-        member = family_selectors.family_member_get_own(actor=actor, member_id=member_id)
+        member = family_selectors.family_member_get_own(
+            actor=actor, member_id=member_id, request=request,
+            action=PhiAction.DELETE if request.method == "POST" else PhiAction.VIEW,
+        )
     except FamilyMedicalHistory.DoesNotExist:
         raise Http404 from None
     if request.method == "POST":

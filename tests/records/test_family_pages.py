@@ -106,7 +106,8 @@ def test_it_removes_a_relative_after_confirmation(client: Client, patient: User)
     assert "Remove Chacha from your family history?" in confirm.content.decode()
     assert response.status_code == 302
     assert not FamilyMedicalHistory.objects.exists()
-    assert PhiAccessLog.objects.get().action == PhiAction.DELETE
+    assert list(PhiAccessLog.objects.order_by("pk").values_list("action", flat=True)) == [
+        PhiAction.VIEW, PhiAction.DELETE]
 
 
 def test_the_page_shows_tree_summary_and_list(client: Client, patient: User) -> None:
@@ -178,6 +179,50 @@ def test_another_patient_cannot_edit_or_remove_a_relative(
     assert member.relation_name == "Ammi"
     html = client.get(reverse("family:mine")).content.decode()
     assert "Ammi" not in html
+
+
+@pytest.mark.parametrize("outsider_factory", [
+    factories.PatientFactory, factories.DoctorFactory,
+])
+def test_an_outsiders_attempt_on_a_relative_is_logged_as_refused_for_its_owner(
+    client: Client, patient: User, outsider_factory: type[factories.UserFactory]
+) -> None:
+    member = add_relative(patient, relation_name="Ammi")
+    outsider = outsider_factory.create()
+    client.force_login(outsider)
+
+    statuses = [
+        client.get(reverse("family:edit", args=[member.pk])).status_code,
+        client.post(reverse("family:edit", args=[member.pk]), form_data()).status_code,
+        client.get(reverse("family:delete", args=[member.pk])).status_code,
+        client.post(reverse("family:delete", args=[member.pk])).status_code,
+        client.get(reverse("family:edit", args=[member.pk + 1000])).status_code,
+    ]
+
+    assert statuses == [404] * 5
+    logs = list(PhiAccessLog.objects.order_by("pk"))
+    assert [log.action for log in logs] == [
+        PhiAction.VIEW, PhiAction.UPDATE, PhiAction.VIEW, PhiAction.DELETE]
+    assert {(log.actor_id, log.patient_id, log.resource_type, log.resource_id, log.refused,
+             log.reason) for log in logs} == {
+        (outsider.pk, patient.pk, PhiResource.PATIENT_PROFILE, patient.pk, True,
+         "family history")}
+
+
+def test_the_patients_own_edit_and_remove_pages_are_logged_as_views(
+    client: Client, patient: User
+) -> None:
+    member = add_relative(patient, relation_name="Ammi")
+    client.force_login(patient)
+
+    edit = client.get(reverse("family:edit", args=[member.pk]))
+    remove = client.get(reverse("family:delete", args=[member.pk]))
+
+    assert (edit.status_code, remove.status_code) == (200, 200)
+    logs = list(PhiAccessLog.objects.order_by("pk"))
+    assert [(log.action, log.actor_id, log.patient_id, log.refused, log.reason)
+            for log in logs] == [
+        (PhiAction.VIEW, patient.pk, patient.pk, False, "family history")] * 2
 
 
 @pytest.mark.parametrize("role_factory", [
