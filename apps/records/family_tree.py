@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from apps.records.family_selectors import member_terms
+from apps.records.family_selectors import condition_key, member_terms
 from apps.records.models import FamilyMedicalHistory, Relation
 
 NODE_WIDTH = 176
@@ -122,6 +122,19 @@ class _Generation:
         return any(node.is_patient for node in self.nodes)
 
 
+def _distinct_terms(member: FamilyMedicalHistory) -> list[str]:
+    """The relative's conditions from all three lists, each once whatever its capitalisation
+    or spacing (the first spelling is kept), so the box and its "+N" count no repeats."""
+    seen: set[str] = set()
+    terms: list[str] = []
+    for term in member_terms(member):
+        key = condition_key(term)
+        if key and key not in seen:
+            seen.add(key)
+            terms.append(_text(term))
+    return terms
+
+
 def _member_node(member: FamilyMedicalHistory) -> _Node:
     relation = Relation(member.relation).label
     name = _text(member.relation_name or "") or str(relation)
@@ -130,7 +143,7 @@ def _member_node(member: FamilyMedicalHistory) -> _Node:
         parts.append(_("age %(age)d") % {"age": member.age})
     if member.is_deceased:
         parts.append(_("deceased"))
-    terms = [_text(term) for term in member_terms(member) if _text(term)]
+    terms = _distinct_terms(member)
     if terms:
         hidden = len(terms) - CONDITIONS_SHOWN
         more = f" +{hidden}" if hidden > 0 else ""

@@ -224,6 +224,19 @@ def test_wide_condition_names_are_cut_to_the_box_width_and_keep_the_counter() ->
         assert text_width(line, font_size=12) <= TEXT_WIDTH
 
 
+def test_a_condition_in_several_lists_shows_once_and_is_counted_once() -> None:
+    member = relative(Relation.PARENT, 1, "Ammi", conditions=["Diabetes", "Asthma"],
+                      chronic_diseases=["diabetes", " Asthma "],
+                      genetic_conditions=["DIABETES", "Thalassemia"])
+
+    svg = str(family_tree_svg([member], patient_label="You"))
+
+    lines = node_lines(svg, "Ammi")
+    assert text(lines[2]) == "Diabetes, Asthma +1"
+    title = text(child(next(g for g in node_groups(parse(svg)) if "Ammi" in text(g)), "title"))
+    assert "Conditions: Diabetes, Asthma, Thalassemia." in title
+
+
 def test_children_hang_from_the_patient_not_from_wrapped_siblings() -> None:
     members = [relative(Relation.SIBLING, n, f"S{n}") for n in range(1, 9)]
     members.append(relative(Relation.CHILD, 20, "Zain"))
