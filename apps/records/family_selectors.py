@@ -19,6 +19,8 @@ Actor = User | AnonymousUser
 
 # Oldest generation first; the tree and the lists follow this order.
 GENERATION_ORDER = (Relation.GRANDPARENT, Relation.PARENT, Relation.SIBLING, Relation.CHILD)
+# The summary names this many relatives per shared condition, then says how many more.
+SUMMARY_NAMES = 5
 FIRST_DEGREE = frozenset({Relation.PARENT, Relation.SIBLING, Relation.CHILD})
 
 
@@ -130,6 +132,15 @@ class ConditionFlag:
     @property
     def count(self) -> int:
         return len(self.relatives)
+
+    @property
+    def shown(self) -> list[FamilyMedicalHistory]:
+        """The relatives the summary names; the rest are counted ("and K more")."""
+        return self.relatives[:SUMMARY_NAMES]
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - SUMMARY_NAMES)
 
 
 def member_terms(member: FamilyMedicalHistory) -> list[str]:

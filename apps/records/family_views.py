@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -51,9 +52,13 @@ def member_add(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = FamilyMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        family_services.family_member_add(actor=actor, request=request, **form.cleaned_data)
-        messages.success(request, _("The relative is added to your family history."))
-        return redirect("family:mine")
+        try:
+            family_services.family_member_add(actor=actor, request=request, **form.cleaned_data)
+        except ValidationError as exc:  # a cap on relatives: said on the form
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The relative is added to your family history."))
+            return redirect("family:mine")
     return render(request, "records/family_form.html", {"form": form, "member": None})
 
 
@@ -77,8 +82,11 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
             )
         except FamilyMedicalHistory.DoesNotExist:
             raise Http404 from None
-        messages.success(request, _("The relative's details are saved."))
-        return redirect("family:mine")
+        except ValidationError as exc:  # a cap on relatives: said on the form
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The relative's details are saved."))
+            return redirect("family:mine")
     return render(request, "records/family_form.html", {"form": form, "member": member})
 
 
