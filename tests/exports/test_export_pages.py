@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.core.files.base import ContentFile
@@ -15,6 +16,7 @@ from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from apps.accounts.models import User
+from apps.accounts.services import user_logout_everywhere
 from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
 from apps.exports.models import DataExport, ExportStatus
 from apps.records.attachments import attachment_storage
@@ -209,6 +211,51 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
     response = client.get(reverse("exports:download", args=[1]))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
+
+
+def test_the_progress_poll_after_a_logout_everywhere_sends_htmx_to_the_login_page(
+    client: Client, patient: User
+) -> None:
+    export = DataExport.objects.create(user=patient, status=ExportStatus.RUNNING, progress=40)
+    client.force_login(patient)
+    page_url = "http://testserver" + reverse("exports:index")
+    poll = reverse("exports:status", args=[export.pk])
+    assert client.get(poll, headers={"HX-Request": "true"}).status_code == 200
+    user_logout_everywhere(user=patient)
+
+    response = client.get(poll, headers={"HX-Request": "true", "HX-Current-URL": page_url})
+
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == (
+        reverse("accounts:login") + "?next=" + quote(reverse("exports:index"), safe=""))
+    assert response.content == b""
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_an_anonymous_htmx_poll_without_a_page_url_goes_to_log_in_with_its_next(
+    client: Client, patient: User
+) -> None:
+    poll = reverse("exports:status", args=[1])
+
+    htmx = client.get(poll, headers={"HX-Request": "true",
+                                     "HX-Current-URL": "https://evil.example/privacy/export/"})
+    plain = client.get(poll)
+
+    assert htmx.status_code == 401
+    assert htmx["HX-Redirect"] == reverse("accounts:login") + "?next=" + quote(poll, safe="")
+    assert plain.status_code == 302  # a normal page load keeps the ordinary redirect
+    assert "HX-Redirect" not in plain
+
+
+def test_an_htmx_request_that_redirects_elsewhere_is_left_alone(
+    client: Client, patient: User
+) -> None:
+    client.force_login(patient)
+
+    response = client.post(reverse("exports:request"), headers={"HX-Request": "true"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("exports:index")
 
 
 def test_the_page_query_count_does_not_grow_with_exports(
