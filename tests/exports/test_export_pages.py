@@ -19,6 +19,7 @@ from apps.accounts.models import User
 from apps.accounts.services import user_logout_everywhere
 from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
 from apps.exports.models import DataExport, ExportStatus
+from apps.exports.tasks import build_data_export
 from apps.records.attachments import attachment_storage
 from tests import factories
 
@@ -58,6 +59,29 @@ def test_a_patient_asks_for_an_export_and_sees_the_download_link(
         client.get(reverse("exports:download", args=[export.pk])).streaming_content  # type: ignore[attr-defined]
     ))) as archive:
         assert "profile.json" in archive.namelist()
+
+
+@pytest.mark.django_db(transaction=True)  # the request's commit runs the on_commit queueing
+def test_with_the_broker_down_the_page_says_the_export_could_not_start(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_broker(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(build_data_export, "delay", no_broker)
+    patient = factories.PatientFactory.create()
+    client.force_login(patient)
+
+    response = client.post(reverse("exports:request"), follow=True)
+
+    html = response.content.decode()
+    assert "Your data export could not be started just now. Please try again later." in html
+    assert ('<p class="message message-error">Your data export could not be started just now.'
+            in html)
+    assert "is being prepared" not in html
+    export = DataExport.objects.get(user=patient)
+    assert (export.status, export.failure_reason) == (ExportStatus.FAILED, "QueueUnavailable")
+    assert "Prepare my data export" in html  # a new attempt can be made at once
 
 
 def test_while_an_export_runs_the_page_polls_it_and_offers_no_second_request(
