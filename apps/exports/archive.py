@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, TextIO
+from urllib.parse import urlsplit
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -36,6 +37,9 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 COPY_CHUNK = 1024 * 1024
 MISSING_FILE_NOTE = "The file could not be found in storage when this archive was made."
+
+# A payment's receipt or dispute evidence given as a link to elsewhere is listed, not fetched.
+EXTERNAL_SCHEMES = frozenset({"http", "https"})
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -271,21 +275,52 @@ def _prescriptions(archive: ZipFile, user: User, stats: ArchiveStats) -> None:
     )
 
 
-def _payment_rows(user: User) -> Iterator[dict[str, Any]]:
+def _stored_file(
+    archive: ZipFile, stats: ArchiveStats, value: str, path_prefix: str, what: str
+) -> dict[str, str | None]:
+    """One upload named in a payment row: an external URL is listed as it is; a storage key
+    is copied from the private storage into the archive (`path_prefix` + its file name), or
+    noted as missing."""
+    if urlsplit(value).scheme.lower() in EXTERNAL_SCHEMES:
+        return {"url": value}
+    path = f"{path_prefix}{_safe_file_name(value)}"
+    stats.attachments += 1
+    if _copy_attachment(archive, value, path):
+        return {"file": path}
+    stats.missing_attachments += 1
+    logger.warning("export: %s missing", what)
+    return {"file": None, "note": MISSING_FILE_NOTE}
+
+
+def _payment_rows(
+    archive: ZipFile, user: User, stats: ArchiveStats
+) -> Iterator[dict[str, Any]]:
     rows = (
         Payment.objects.filter(payer_id=user.pk)
         .select_related("payee", "dispute")
         .only(
             "id", "appointment_id", "amount", "currency", "payment_method", "transaction_id",
-            "status", "failure_reason", "refund_amount", "created_at", "updated_at",
-            "payer_id", *(f"payee__{name}" for name in _PERSON),
+            "status", "failure_reason", "refund_amount", "receipt_image_url", "created_at",
+            "updated_at", "payer_id", *(f"payee__{name}" for name in _PERSON),
             "dispute__id", "dispute__reason", "dispute__status", "dispute__resolution",
-            "dispute__created_at", "dispute__resolved_at", "dispute__payment_id",
+            "dispute__evidence_urls", "dispute__created_at", "dispute__resolved_at",
+            "dispute__payment_id",
         )
         .order_by("created_at", "pk")
     )
     for payment in rows.iterator(chunk_size=BATCH_SIZE):
         dispute = getattr(payment, "dispute", None)
+        folder = f"payments/payment-{payment.pk}/"
+        receipt = None
+        if payment.receipt_image_url:
+            receipt = _stored_file(archive, stats, payment.receipt_image_url,
+                                   f"{folder}receipt-", f"receipt of payment {payment.pk}")
+        evidence = [] if dispute is None else [
+            _stored_file(archive, stats, value, f"{folder}dispute-evidence/{position}-",
+                         f"dispute evidence {position} of payment {payment.pk}")
+            for position, value in enumerate(dispute.evidence_urls or [], start=1)
+            if value
+        ]
         yield {
             "id": payment.pk,
             "appointment_id": payment.appointment_id,
@@ -297,10 +332,11 @@ def _payment_rows(user: User) -> Iterator[dict[str, Any]]:
             "status": payment.status,
             "failure_reason": payment.failure_reason,
             "refund_amount": payment.refund_amount,
+            "receipt": receipt,
             "dispute": None if dispute is None else {
                 "reason": dispute.reason, "status": dispute.status,
-                "resolution": dispute.resolution, "created_at": dispute.created_at,
-                "resolved_at": dispute.resolved_at,
+                "resolution": dispute.resolution, "evidence": evidence,
+                "created_at": dispute.created_at, "resolved_at": dispute.resolved_at,
             },
             "created_at": payment.created_at,
             "updated_at": payment.updated_at,
@@ -308,7 +344,10 @@ def _payment_rows(user: User) -> Iterator[dict[str, Any]]:
 
 
 def _payments(archive: ZipFile, user: User, stats: ArchiveStats) -> None:
-    stats.counts["payments"] = _write_json_list(archive, "payments.json", _payment_rows(user))
+    # Receipts and dispute evidence are written into the archive while the list streams.
+    stats.counts["payments"] = _write_json_list_spooled(
+        archive, "payments.json", _payment_rows(archive, user, stats)
+    )
 
 
 def _family_rows(user: User) -> Iterator[dict[str, Any]]:
@@ -384,13 +423,16 @@ profile.json          your account and profile, with the protected details decry
 appointments.json     your appointments ({appointments})
 medical_records.json  your medical records ({medical_records}); attachments/ holds their files
 prescriptions.json    your prescriptions ({prescriptions}) with medications and warnings
-payments.json         the payments you made ({payments}) and any dispute about them
+payments.json         the payments you made ({payments}) and any dispute about them;
+                      payments/ holds their receipts and dispute evidence
 family_history.json   the relatives in your family medical history ({family_history})
 access_log.json       every access to your protected health information ({access_log}):
                       who, when, what and why, including refused attempts
 
 Attachments: {attachments} listed, {missing} missing from storage when the archive was made
-(a missing file is listed with a note instead of a file name).
+(a missing file is listed with a note instead of a file name). They count record files,
+payment receipts and dispute evidence; a receipt or evidence kept elsewhere is listed by
+its link.
 
 Keep this file safe: it contains your health information.
 """
