@@ -16,10 +16,10 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import IO, Any, TextIO
 from urllib.parse import urlsplit
-from zipfile import ZIP_DEFLATED, ZipFile
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.serializers.json import DjangoJSONEncoder
@@ -49,6 +49,37 @@ class ArchiveStats:
     counts: dict[str, int] = field(default_factory=dict)
     attachments: int = 0
     missing_attachments: int = 0
+
+
+class DatedZipFile(ZipFile):
+    """A ZipFile whose every new entry carries one date: the archive's build time, in UTC.
+
+    Entries opened by name would otherwise be dated 1980-01-01, and `writestr` would use
+    the server's local clock.
+    """
+
+    def __init__(self, *args: Any, built_at: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entry_date_time = built_at.astimezone(UTC).timetuple()[:6]
+
+    def _entry(self, name: str) -> ZipInfo:
+        info = ZipInfo(name, date_time=self.entry_date_time)
+        info.compress_type = self.compression
+        info._compresslevel = self.compresslevel  # type: ignore[attr-defined]  # as ZipFile.open
+        info.external_attr = 0o600 << 16  # private: rw for the owner only
+        return info
+
+    def open(self, name: str | ZipInfo, mode: Any = "r", pwd: bytes | None = None, *,
+             force_zip64: bool = False) -> IO[bytes]:
+        if mode == "w" and isinstance(name, str):
+            name = self._entry(name)
+        return super().open(name, mode, pwd, force_zip64=force_zip64)
+
+    def writestr(self, zinfo_or_arcname: str | ZipInfo, data: Any,
+                 compress_type: int | None = None, compresslevel: int | None = None) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = self._entry(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
 
 def _person(user: User | None) -> dict[str, Any] | None:
@@ -444,7 +475,7 @@ def archive_write(
 ) -> ArchiveStats:
     """Write the patient's archive into `target`; `on_section_done(done, total)` after each."""
     stats = ArchiveStats()
-    with ZipFile(target, "w", compression=ZIP_DEFLATED) as archive:
+    with DatedZipFile(target, "w", compression=ZIP_DEFLATED, built_at=generated_at) as archive:
         for done, (name, write) in enumerate(SECTIONS, start=1):
             write(archive, user, stats)
             logger.info("export section done user=%s section=%s", user.pk, name)

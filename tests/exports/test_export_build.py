@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.base import ContentFile
@@ -153,6 +156,21 @@ def test_payment_receipts_and_dispute_evidence_are_in_the_archive(
     ]
     assert "Attachments: 5 listed, 2 missing" in readme  # the record's 2 and these 3
     assert b"THEIRS-c91d" not in everything
+
+
+def test_every_entry_is_dated_the_archives_build_time_in_utc(mine: PatientData) -> None:
+    built_at = datetime(2026, 3, 4, 10, 6, 8, tzinfo=ZoneInfo("Asia/Karachi"))  # 05:06:08 UTC
+    buffer = io.BytesIO()
+
+    archive.archive_write(user=mine.patient, target=buffer, generated_at=built_at)
+
+    with zipfile.ZipFile(buffer) as zf:
+        infos = zf.infolist()
+        names = {info.filename for info in infos}
+        assert names >= SECTIONS and any(name.startswith("attachments/") for name in names)
+        assert {info.date_time for info in infos} == {(2026, 3, 4, 5, 6, 8)}
+        assert {info.compress_type for info in infos} == {zipfile.ZIP_DEFLATED}
+        assert zf.testzip() is None
 
 
 def test_the_archive_is_stored_under_a_random_key_without_user_text(
