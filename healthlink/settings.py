@@ -147,6 +147,10 @@ MIDDLEWARE = [
     "apps.accounts.middleware.UserTimezoneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "apps.core.middleware.ServiceUnavailableMiddleware",
+    # --- famfix: htmx requests (export progress poll, notifications) that meet
+    # login_required get 401 + HX-Redirect to the login page instead of the page itself.
+    "apps.core.htmx.HtmxLoginRedirectMiddleware",
+    # --- end famfix
 ]
 
 ROOT_URLCONF = "healthlink.urls"

@@ -17,6 +17,8 @@ from apps.accounts.models import User
 from apps.audit import selectors
 from apps.audit.admin import ADMIN_REASON
 from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
+from apps.exports.services import EXPORT_REASON
+from apps.records.family_services import FAMILY_HISTORY_REASON
 
 # One whole sentence per action and resource, so that each translates as a whole.
 WHAT: dict[tuple[str, str], Promise] = {
@@ -33,7 +35,32 @@ WHAT: dict[tuple[str, str], Promise] = {
     (PhiAction.DELETE, PhiResource.PATIENT_PROFILE): _("Deleted your profile data"),
     (PhiAction.EXPORT, PhiResource.PATIENT_PROFILE): _("Exported your data"),
 }
-REASONS: dict[str, Promise] = {ADMIN_REASON: _("Platform administration")}
+# A refused attempt reads as one: nothing was seen or changed.
+WHAT_REFUSED: dict[tuple[str, str], Promise] = {
+    (PhiAction.VIEW, PhiResource.MEDICAL_RECORD): _("Tried to view a medical record, refused"),
+    (PhiAction.UPDATE, PhiResource.MEDICAL_RECORD):
+        _("Tried to change a medical record, refused"),
+    (PhiAction.DELETE, PhiResource.MEDICAL_RECORD):
+        _("Tried to delete a medical record, refused"),
+    (PhiAction.EXPORT, PhiResource.MEDICAL_RECORD):
+        _("Tried to export a medical record, refused"),
+    (PhiAction.VIEW, PhiResource.PRESCRIPTION): _("Tried to view a prescription, refused"),
+    (PhiAction.UPDATE, PhiResource.PRESCRIPTION): _("Tried to change a prescription, refused"),
+    (PhiAction.DELETE, PhiResource.PRESCRIPTION): _("Tried to delete a prescription, refused"),
+    (PhiAction.EXPORT, PhiResource.PRESCRIPTION): _("Tried to export a prescription, refused"),
+    (PhiAction.VIEW, PhiResource.PATIENT_PROFILE): _("Tried to view your profile, refused"),
+    (PhiAction.UPDATE, PhiResource.PATIENT_PROFILE): _("Tried to change your profile, refused"),
+    (PhiAction.DELETE, PhiResource.PATIENT_PROFILE):
+        _("Tried to delete your profile data, refused"),
+    (PhiAction.EXPORT, PhiResource.PATIENT_PROFILE): _("Tried to export your data, refused"),
+}
+# Reasons the system itself stores are kept stable (English) in the log and translated
+# here, when shown; a reason a person typed (break-glass, consultation) is shown as typed.
+REASONS: dict[str, Promise] = {
+    ADMIN_REASON: _("Platform administration"),
+    FAMILY_HISTORY_REASON: _("Family medical history"),
+    EXPORT_REASON: _("Your data export"),
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +72,7 @@ class AccessRow:
 
 
 def _row(entry: PhiAccessLog, patient: User) -> AccessRow:
-    what = WHAT.get((entry.action, entry.resource_type))
+    what = (WHAT_REFUSED if entry.refused else WHAT).get((entry.action, entry.resource_type))
     reason = entry.reason or ""
     return AccessRow(
         entry=entry,

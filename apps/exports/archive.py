@@ -16,9 +16,10 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import IO, Any, TextIO
-from zipfile import ZIP_DEFLATED, ZipFile
+from urllib.parse import urlsplit
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.serializers.json import DjangoJSONEncoder
@@ -37,6 +38,9 @@ BATCH_SIZE = 500
 COPY_CHUNK = 1024 * 1024
 MISSING_FILE_NOTE = "The file could not be found in storage when this archive was made."
 
+# A payment's receipt or dispute evidence given as a link to elsewhere is listed, not fetched.
+EXTERNAL_SCHEMES = frozenset({"http", "https"})
+
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -45,6 +49,37 @@ class ArchiveStats:
     counts: dict[str, int] = field(default_factory=dict)
     attachments: int = 0
     missing_attachments: int = 0
+
+
+class DatedZipFile(ZipFile):
+    """A ZipFile whose every new entry carries one date: the archive's build time, in UTC.
+
+    Entries opened by name would otherwise be dated 1980-01-01, and `writestr` would use
+    the server's local clock.
+    """
+
+    def __init__(self, *args: Any, built_at: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entry_date_time = built_at.astimezone(UTC).timetuple()[:6]
+
+    def _entry(self, name: str) -> ZipInfo:
+        info = ZipInfo(name, date_time=self.entry_date_time)
+        info.compress_type = self.compression
+        info._compresslevel = self.compresslevel  # type: ignore[attr-defined]  # as ZipFile.open
+        info.external_attr = 0o600 << 16  # private: rw for the owner only
+        return info
+
+    def open(self, name: str | ZipInfo, mode: Any = "r", pwd: bytes | None = None, *,
+             force_zip64: bool = False) -> IO[bytes]:
+        if mode == "w" and isinstance(name, str):
+            name = self._entry(name)
+        return super().open(name, mode, pwd, force_zip64=force_zip64)
+
+    def writestr(self, zinfo_or_arcname: str | ZipInfo, data: Any,
+                 compress_type: int | None = None, compresslevel: int | None = None) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = self._entry(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
 
 def _person(user: User | None) -> dict[str, Any] | None:
@@ -271,21 +306,52 @@ def _prescriptions(archive: ZipFile, user: User, stats: ArchiveStats) -> None:
     )
 
 
-def _payment_rows(user: User) -> Iterator[dict[str, Any]]:
+def _stored_file(
+    archive: ZipFile, stats: ArchiveStats, value: str, path_prefix: str, what: str
+) -> dict[str, str | None]:
+    """One upload named in a payment row: an external URL is listed as it is; a storage key
+    is copied from the private storage into the archive (`path_prefix` + its file name), or
+    noted as missing."""
+    if urlsplit(value).scheme.lower() in EXTERNAL_SCHEMES:
+        return {"url": value}
+    path = f"{path_prefix}{_safe_file_name(value)}"
+    stats.attachments += 1
+    if _copy_attachment(archive, value, path):
+        return {"file": path}
+    stats.missing_attachments += 1
+    logger.warning("export: %s missing", what)
+    return {"file": None, "note": MISSING_FILE_NOTE}
+
+
+def _payment_rows(
+    archive: ZipFile, user: User, stats: ArchiveStats
+) -> Iterator[dict[str, Any]]:
     rows = (
         Payment.objects.filter(payer_id=user.pk)
         .select_related("payee", "dispute")
         .only(
             "id", "appointment_id", "amount", "currency", "payment_method", "transaction_id",
-            "status", "failure_reason", "refund_amount", "created_at", "updated_at",
-            "payer_id", *(f"payee__{name}" for name in _PERSON),
+            "status", "failure_reason", "refund_amount", "receipt_image_url", "created_at",
+            "updated_at", "payer_id", *(f"payee__{name}" for name in _PERSON),
             "dispute__id", "dispute__reason", "dispute__status", "dispute__resolution",
-            "dispute__created_at", "dispute__resolved_at", "dispute__payment_id",
+            "dispute__evidence_urls", "dispute__created_at", "dispute__resolved_at",
+            "dispute__payment_id",
         )
         .order_by("created_at", "pk")
     )
     for payment in rows.iterator(chunk_size=BATCH_SIZE):
         dispute = getattr(payment, "dispute", None)
+        folder = f"payments/payment-{payment.pk}/"
+        receipt = None
+        if payment.receipt_image_url:
+            receipt = _stored_file(archive, stats, payment.receipt_image_url,
+                                   f"{folder}receipt-", f"receipt of payment {payment.pk}")
+        evidence = [] if dispute is None else [
+            _stored_file(archive, stats, value, f"{folder}dispute-evidence/{position}-",
+                         f"dispute evidence {position} of payment {payment.pk}")
+            for position, value in enumerate(dispute.evidence_urls or [], start=1)
+            if value
+        ]
         yield {
             "id": payment.pk,
             "appointment_id": payment.appointment_id,
@@ -297,10 +363,11 @@ def _payment_rows(user: User) -> Iterator[dict[str, Any]]:
             "status": payment.status,
             "failure_reason": payment.failure_reason,
             "refund_amount": payment.refund_amount,
+            "receipt": receipt,
             "dispute": None if dispute is None else {
                 "reason": dispute.reason, "status": dispute.status,
-                "resolution": dispute.resolution, "created_at": dispute.created_at,
-                "resolved_at": dispute.resolved_at,
+                "resolution": dispute.resolution, "evidence": evidence,
+                "created_at": dispute.created_at, "resolved_at": dispute.resolved_at,
             },
             "created_at": payment.created_at,
             "updated_at": payment.updated_at,
@@ -308,7 +375,10 @@ def _payment_rows(user: User) -> Iterator[dict[str, Any]]:
 
 
 def _payments(archive: ZipFile, user: User, stats: ArchiveStats) -> None:
-    stats.counts["payments"] = _write_json_list(archive, "payments.json", _payment_rows(user))
+    # Receipts and dispute evidence are written into the archive while the list streams.
+    stats.counts["payments"] = _write_json_list_spooled(
+        archive, "payments.json", _payment_rows(archive, user, stats)
+    )
 
 
 def _family_rows(user: User) -> Iterator[dict[str, Any]]:
@@ -384,13 +454,16 @@ profile.json          your account and profile, with the protected details decry
 appointments.json     your appointments ({appointments})
 medical_records.json  your medical records ({medical_records}); attachments/ holds their files
 prescriptions.json    your prescriptions ({prescriptions}) with medications and warnings
-payments.json         the payments you made ({payments}) and any dispute about them
+payments.json         the payments you made ({payments}) and any dispute about them;
+                      payments/ holds their receipts and dispute evidence
 family_history.json   the relatives in your family medical history ({family_history})
 access_log.json       every access to your protected health information ({access_log}):
                       who, when, what and why, including refused attempts
 
 Attachments: {attachments} listed, {missing} missing from storage when the archive was made
-(a missing file is listed with a note instead of a file name).
+(a missing file is listed with a note instead of a file name). They count record files,
+payment receipts and dispute evidence; a receipt or evidence kept elsewhere is listed by
+its link.
 
 Keep this file safe: it contains your health information.
 """
@@ -402,7 +475,7 @@ def archive_write(
 ) -> ArchiveStats:
     """Write the patient's archive into `target`; `on_section_done(done, total)` after each."""
     stats = ArchiveStats()
-    with ZipFile(target, "w", compression=ZIP_DEFLATED) as archive:
+    with DatedZipFile(target, "w", compression=ZIP_DEFLATED, built_at=generated_at) as archive:
         for done, (name, write) in enumerate(SECTIONS, start=1):
             write(archive, user, stats)
             logger.info("export section done user=%s section=%s", user.pk, name)

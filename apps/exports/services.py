@@ -46,13 +46,19 @@ class ExportError(Exception):
         self.message = message
 
 
+class ExportNotStarted(ExportError):
+    """The export was recorded but could not be handed to the workers (the broker is down);
+    it is already marked FAILED."""
+
+
 def _require_patient(actor: User) -> None:
     if not (isinstance(actor, User) and actor.is_active and actor.is_patient):
         raise DataExport.DoesNotExist
 
 
 def data_export_request(*, actor: User) -> DataExport:
-    """Queue a new export of the actor's data; ExportError while another is in the works."""
+    """Queue a new export of the actor's data; ExportError while another is in the works,
+    ExportNotStarted when it could not be queued."""
     _require_patient(actor)
     busy = _("Your data export is already being prepared.")
     if _has_active_export(actor.pk):
@@ -65,6 +71,13 @@ def data_export_request(*, actor: User) -> DataExport:
         raise ExportError(busy) from None
 
     logger.info("data export requested id=%s user=%s", export.pk, actor.pk)
+    # Once committed, the build was queued (on_commit) or, with the broker down, the export
+    # was failed at once: the caller is told which, not "being prepared" next to a failure.
+    export.refresh_from_db(fields=["status", "failure_reason", "finished_at"])
+    if export.status == ExportStatus.FAILED:
+        raise ExportNotStarted(
+            _("Your data export could not be started just now. Please try again later.")
+        )
     return export
 
 

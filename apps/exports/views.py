@@ -46,6 +46,8 @@ def request_export(request: HttpRequest) -> HttpResponse:
         services.data_export_request(actor=cast(User, request.user))
     except DataExport.DoesNotExist:
         raise Http404 from None
+    except services.ExportNotStarted as exc:
+        messages.error(request, exc.message)
     except services.ExportError as exc:
         messages.warning(request, exc.message)
     else:

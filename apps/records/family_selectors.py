@@ -19,6 +19,8 @@ Actor = User | AnonymousUser
 
 # Oldest generation first; the tree and the lists follow this order.
 GENERATION_ORDER = (Relation.GRANDPARENT, Relation.PARENT, Relation.SIBLING, Relation.CHILD)
+# The summary names this many relatives per shared condition, then says how many more.
+SUMMARY_NAMES = 5
 FIRST_DEGREE = frozenset({Relation.PARENT, Relation.SIBLING, Relation.CHILD})
 
 
@@ -51,11 +53,32 @@ def family_history_own(
     return members
 
 
-def family_member_get_own(*, actor: Actor, member_id: int) -> FamilyMedicalHistory:
-    """One of the actor's own relatives, for the edit form; DoesNotExist for any other."""
-    if not _is_patient(actor):
+def family_member_get_own(
+    *, actor: Actor, member_id: int, action: str | None = None,
+    request: HttpRequest | None = None,
+) -> FamilyMedicalHistory:
+    """One of the actor's own relatives, for the edit form; DoesNotExist for any other.
+
+    With `action` (VIEW for a GET; UPDATE or DELETE for a POST) the access is logged: the
+    owner's VIEW of the relative (their changes are logged by the services), and anyone
+    else's attempt on another patient's relative as a refused `action` in that patient's
+    trail. An id that names no relative at all is not logged: there is no patient.
+    """
+    member = FamilyMedicalHistory.objects.filter(pk=member_id).first()
+    if member is None:
         raise FamilyMedicalHistory.DoesNotExist
-    return FamilyMedicalHistory.objects.get(pk=member_id, patient_id=actor.pk)
+    own = _is_patient(actor) and member.patient_id == actor.pk
+    if action is not None and isinstance(actor, User) and (
+        not own or action == PhiAction.VIEW
+    ):
+        phi_access_record(
+            actor=actor, action=action, resource_type=PhiResource.PATIENT_PROFILE,
+            resource_id=member.patient_id, patient=member.patient_id, request=request,
+            reason=FAMILY_HISTORY_REASON, refused=not own,
+        )
+    if not own:
+        raise FamilyMedicalHistory.DoesNotExist
+    return member
 
 
 @dataclass(frozen=True)
@@ -109,6 +132,15 @@ class ConditionFlag:
     @property
     def count(self) -> int:
         return len(self.relatives)
+
+    @property
+    def shown(self) -> list[FamilyMedicalHistory]:
+        """The relatives the summary names; the rest are counted ("and K more")."""
+        return self.relatives[:SUMMARY_NAMES]
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - SUMMARY_NAMES)
 
 
 def member_terms(member: FamilyMedicalHistory) -> list[str]:

@@ -9,6 +9,7 @@ it: a name such as `</svg><script>` is drawn as text, never parsed as markup.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -18,7 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from apps.records.family_selectors import member_terms
+from apps.records.family_selectors import condition_key, member_terms
 from apps.records.models import FamilyMedicalHistory, Relation
 
 NODE_WIDTH = 176
@@ -29,9 +30,27 @@ GENERATION_GAP = 28
 LABEL_HEIGHT = 24
 MARGIN = 24
 PER_LINE = 6
-NAME_CHARS = 17
-DETAIL_CHARS = 24
 CONDITIONS_SHOWN = 2
+TEXT_X = 10
+TEXT_WIDTH = NODE_WIDTH - 2 * TEXT_X  # room for one line of text inside a box
+NAME_FONT_SIZE = 14  # bold
+DETAIL_FONT_SIZE = 12
+ELLIPSIS = "…"
+CROSS = " †"
+
+# Estimated advance widths in em of bold sans-serif glyphs, by class, taken at the wide end
+# of common faces (DejaVu Sans, Noto Sans, Arial): a line cut to fit by this estimate fits
+# in any of them, so "WWWW…" stays inside its box. Regular weight is a little narrower.
+_WIDTH_CLASSES: tuple[tuple[float, str], ...] = (
+    (0.35, "iljI.,:;'!|"),
+    (0.5, " ftr()[]{}-/\\*\"`·†"),
+    (0.85, "ABCDEFGHJKLNOPQRSTUVXYZ&#$"),
+    (1.1, "mwMW@%ÆŒæœ—…"),
+)
+_DEFAULT_EM = 0.72  # lowercase letters, digits and most other scripts
+_WIDE_EM = 1.05  # full-width (East Asian) characters and emoji
+_REGULAR_SCALE = 0.92
+_CLASS_EM = {char: em for em, chars in _WIDTH_CLASSES for char in chars}
 
 TITLE_ID = "family-tree-title"
 DESC_ID = "family-tree-desc"
@@ -57,9 +76,41 @@ def _isolate(value: str) -> str:
     return f"{_FSI}{value}{_PDI}" if value else value
 
 
-def _clip(value: str, limit: int) -> str:
-    value = _text(value)
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+def _char_em(char: str) -> float:
+    if char in _CLASS_EM:
+        return _CLASS_EM[char]
+    if unicodedata.combining(char) or unicodedata.category(char) in {"Mn", "Me", "Cf"}:
+        return 0.0
+    if unicodedata.east_asian_width(char) in {"W", "F"}:
+        return _WIDE_EM
+    return _DEFAULT_EM
+
+
+def text_width(value: str, *, font_size: int, bold: bool = False) -> float:
+    """The estimated width in pixels of `value` drawn at `font_size`."""
+    scale = 1.0 if bold else _REGULAR_SCALE
+    return sum(_char_em(char) for char in value) * font_size * scale
+
+
+def _fit(value: object, *, font_size: int, bold: bool = False, reserve: str = "") -> str:
+    """`value` on one line, cut with an ellipsis to fit a box's width with `reserve` after it.
+
+    The cut goes by the estimated width of each glyph, not by a count of characters: ten
+    W's take the room of twenty i's.
+    """
+    text = _text(value)
+    room = TEXT_WIDTH - text_width(reserve, font_size=font_size, bold=bold)
+    if text_width(text, font_size=font_size, bold=bold) <= room:
+        return text
+    room -= text_width(ELLIPSIS, font_size=font_size, bold=bold)
+    used = 0.0
+    cut = 0
+    for position, char in enumerate(text):
+        used += text_width(char, font_size=font_size, bold=bold)
+        if used > room:
+            break
+        cut = position + 1
+    return text[:cut].rstrip() + ELLIPSIS
 
 
 @dataclass(frozen=True)
@@ -84,6 +135,19 @@ class _Generation:
         return any(node.is_patient for node in self.nodes)
 
 
+def _distinct_terms(member: FamilyMedicalHistory) -> list[str]:
+    """The relative's conditions from all three lists, each once whatever its capitalisation
+    or spacing (the first spelling is kept), so the box and its "+N" count no repeats."""
+    seen: set[str] = set()
+    terms: list[str] = []
+    for term in member_terms(member):
+        key = condition_key(term)
+        if key and key not in seen:
+            seen.add(key)
+            terms.append(_text(term))
+    return terms
+
+
 def _member_node(member: FamilyMedicalHistory) -> _Node:
     relation = Relation(member.relation).label
     name = _text(member.relation_name or "") or str(relation)
@@ -92,11 +156,12 @@ def _member_node(member: FamilyMedicalHistory) -> _Node:
         parts.append(_("age %(age)d") % {"age": member.age})
     if member.is_deceased:
         parts.append(_("deceased"))
-    terms = [_text(term) for term in member_terms(member) if _text(term)]
+    terms = _distinct_terms(member)
     if terms:
         hidden = len(terms) - CONDITIONS_SHOWN
         more = f" +{hidden}" if hidden > 0 else ""
-        brief = _clip(", ".join(terms[:CONDITIONS_SHOWN]), DETAIL_CHARS - len(more)) + more
+        brief = _fit(", ".join(terms[:CONDITIONS_SHOWN]), font_size=DETAIL_FONT_SIZE,
+                     reserve=more) + more
         listed = _("Conditions: %(conditions)s.") % {
             "conditions": ", ".join(_isolate(term) for term in terms)
         }
@@ -106,13 +171,12 @@ def _member_node(member: FamilyMedicalHistory) -> _Node:
     summary = _("%(name)s (%(details)s). %(conditions)s") % {
         "name": _isolate(name), "details": ", ".join(parts), "conditions": listed,
     }
-    # The cross marks a death even when the name is cut short.
-    shown_name = (
-        _clip(name, NAME_CHARS - 2) + " †" if member.is_deceased else _clip(name, NAME_CHARS)
-    )
+    # The cross marks a death even when the name is cut short: room is kept for it.
+    cross = CROSS if member.is_deceased else ""
+    shown_name = _fit(name, font_size=NAME_FONT_SIZE, bold=True, reserve=cross) + cross
     return _Node(
         name=shown_name,
-        detail=_clip(" · ".join(parts), DETAIL_CHARS),
+        detail=_fit(" · ".join(parts), font_size=DETAIL_FONT_SIZE),
         conditions=brief,
         summary=summary,
         deceased=member.is_deceased,
@@ -125,9 +189,12 @@ def _generations(
     by_relation: dict[str, list[_Node]] = {relation: [] for relation in Relation.values}
     for member in sorted(members, key=lambda member: member.pk or 0):
         by_relation[member.relation].append(_member_node(member))
-    patient = _Node(name=_clip(patient_label, NAME_CHARS), detail=_("Patient"),
-                    conditions="", summary=_("%(name)s, the patient.") % {
-                        "name": _isolate(_text(patient_label))}, is_patient=True)
+    patient = _Node(
+        name=_fit(patient_label, font_size=NAME_FONT_SIZE, bold=True), detail=_("Patient"),
+        conditions="", summary=_("%(name)s, the patient.") % {
+            "name": _isolate(_text(patient_label))},
+        is_patient=True,
+    )
     rows = [
         _Generation(_("Grandparents"), by_relation[Relation.GRANDPARENT]),
         _Generation(_("Parents"), by_relation[Relation.PARENT]),
@@ -208,11 +275,12 @@ def _node(node: _Node, x: int, y: int) -> SafeString:
                           ' stroke-width="1.5"/>', NODE_WIDTH, NODE_HEIGHT)
     return format_html(
         '<g class="family-tree-node{}" transform="translate({} {})"><title>{}</title>{}'
-        '<text x="10" y="22" font-size="14" font-weight="600" fill="#1a1a1a">{}</text>'
-        '<text x="10" y="42" font-size="12" fill="#33404c">{}</text>'
-        '<text x="10" y="62" font-size="12" fill="#5c3b00">{}</text></g>',
+        '<text x="{}" y="22" font-size="{}" font-weight="600" fill="#1a1a1a">{}</text>'
+        '<text x="{}" y="42" font-size="{}" fill="#33404c">{}</text>'
+        '<text x="{}" y="62" font-size="{}" fill="#5c3b00">{}</text></g>',
         " family-tree-deceased" if node.deceased else "", x, y, node.summary, box,
-        node.name, node.detail, node.conditions,
+        TEXT_X, NAME_FONT_SIZE, node.name, TEXT_X, DETAIL_FONT_SIZE, node.detail,
+        TEXT_X, DETAIL_FONT_SIZE, node.conditions,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.models import User
+from apps.audit.models import PhiAction
 from apps.records import family_selectors, family_services
 from apps.records.family_forms import FamilyMemberForm
 from apps.records.family_tree import family_tree_svg
@@ -53,9 +55,13 @@ def member_add(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = FamilyMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        family_services.family_member_add(actor=actor, request=request, **form.cleaned_data)
-        messages.success(request, _("The relative is added to your family history."))
-        return redirect("family:mine")
+        try:
+            family_services.family_member_add(actor=actor, request=request, **form.cleaned_data)
+        except ValidationError as exc:  # a cap on relatives: said on the form
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The relative is added to your family history."))
+            return redirect("family:mine")
     return render(request, "records/family_form.html", {"form": form, "member": None})
 
 
@@ -65,7 +71,10 @@ def member_add(request: HttpRequest) -> HttpResponse:
 def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
     actor = cast(User, request.user)
     try:
-        member = family_selectors.family_member_get_own(actor=actor, member_id=member_id)
+        member = family_selectors.family_member_get_own(
+            actor=actor, member_id=member_id, request=request,
+            action=PhiAction.UPDATE if request.method == "POST" else PhiAction.VIEW,
+        )
     except FamilyMedicalHistory.DoesNotExist:
         raise Http404 from None
     initial = {name: getattr(member, name) for name in family_services.MEMBER_FIELDS}
@@ -77,8 +86,11 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
             )
         except FamilyMedicalHistory.DoesNotExist:
             raise Http404 from None
-        messages.success(request, _("The relative's details are saved."))
-        return redirect("family:mine")
+        except ValidationError as exc:  # a cap on relatives: said on the form
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The relative's details are saved."))
+            return redirect("family:mine")
     return render(request, "records/family_form.html", {"form": form, "member": member})
 
 
@@ -88,7 +100,10 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
 def member_delete(request: HttpRequest, member_id: int) -> HttpResponse:
     actor = cast(User, request.user)
     try:
-        member = family_selectors.family_member_get_own(actor=actor, member_id=member_id)
+        member = family_selectors.family_member_get_own(
+            actor=actor, member_id=member_id, request=request,
+            action=PhiAction.DELETE if request.method == "POST" else PhiAction.VIEW,
+        )
     except FamilyMedicalHistory.DoesNotExist:
         raise Http404 from None
     if request.method == "POST":

@@ -41,6 +41,11 @@ def rows(response: Any) -> list[str]:
             for row in body.split("</tr>") if row.strip()]
 
 
+def reasons(response: Any) -> list[str]:
+    """The text of each row's reason, newest first."""
+    return re.findall(r'<span class="reason">([^<]*)</span>', response.content.decode())
+
+
 def test_the_url_is_named_and_mounted() -> None:
     assert reverse("audit:access_log") == URL
 
@@ -86,6 +91,39 @@ def test_break_glass_and_refused_accesses_are_flagged(client: Client) -> None:
     assert "Emergency access without a treatment relationship" in break_glass
     assert "Unconscious in ER" in break_glass
     assert "Refused: nothing was shown" in refused
+
+
+def test_a_refused_attempt_reads_as_an_attempt_not_as_a_change(client: Client) -> None:
+    patient = PatientFactory.create()
+    record(DoctorFactory.create(), patient, action=PhiAction.UPDATE,
+           resource_type=PhiResource.PATIENT_PROFILE, resource_id=patient.pk, refused=True,
+           reason="family history")
+    record(DoctorFactory.create(), patient, refused=True)
+    client.force_login(patient)
+
+    refused_view, refused_change = rows(client.get(URL))
+
+    assert "Tried to change your profile, refused" in refused_change
+    assert "Changed your profile" not in refused_change
+    assert "Tried to view a medical record, refused" in refused_view
+    assert "Viewed a medical record" not in refused_view
+
+
+def test_system_reasons_are_shown_translated_and_stored_unchanged(client: Client) -> None:
+    patient = PatientFactory.create()
+    for reason in ("family history", "data export", "Typed by a doctor"):
+        phi_access_record(actor=patient, action=PhiAction.VIEW,
+                          resource_type=PhiResource.PATIENT_PROFILE, resource_id=patient.pk,
+                          reason=reason)
+    client.force_login(patient)
+
+    english = reasons(client.get(URL))
+    urdu = reasons(client.get(URL, headers={"Accept-Language": "ur"}))
+
+    assert english == ["Typed by a doctor", "Your data export", "Family medical history"]
+    assert urdu == ["Typed by a doctor", "آپ کے ڈیٹا کی برآمد", "خاندانی طبی تاریخ"]
+    assert set(PhiAccessLog.objects.values_list("reason", flat=True)) == {
+        "family history", "data export", "Typed by a doctor"}
 
 
 def test_admin_reads_are_explained(client: Client) -> None:

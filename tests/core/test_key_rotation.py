@@ -81,6 +81,7 @@ def test_command_finds_every_encrypted_table_including_history() -> None:
 
     assert tables["users"] == ("id", ("phone", "cnic", "allergies", "emergency_contact"))
     assert tables["medical_records"] == ("id", ("diagnosis", "treatment", "notes"))
+    assert tables["doctor_signing_keys"] == ("id", ("private_key",))
     assert tables["medical_records_history"] == ("history_id",
                                                  ("diagnosis", "treatment", "notes"))
 
@@ -98,7 +99,8 @@ def test_rotation_round_trip_with_the_old_key_retired(db: None, settings: Settin
 
     output = rotate()
 
-    assert counts(output) == {"medical_records": 1, "medical_records_history": 1, "users": 2}
+    assert counts(output) == {"doctor_signing_keys": 0, "medical_records": 1,
+                              "medical_records_history": 1, "users": 2}
     assert "Total: 4 rows (8 values) re-encrypted" in output
     assert key_ids() == {key_b_id}
     assert DIAGNOSIS not in output
@@ -132,7 +134,8 @@ def test_dry_run_counts_and_writes_nothing(db: None, settings: Settings, key_a: 
 
     output = rotate("--dry-run")
 
-    assert counts(output) == {"medical_records": 1, "medical_records_history": 1, "users": 1}
+    assert counts(output) == {"doctor_signing_keys": 0, "medical_records": 1,
+                              "medical_records_history": 1, "users": 1}
     assert "would be re-encrypted" in output
     assert stored_values() == before
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.files.base import ContentFile
 
 from apps.accounts.models import User
 from apps.exports import archive, services
 from apps.exports.models import DataExport, ExportStatus
 from apps.exports.tasks import build_data_export
 from apps.notifications.models import Notification, NotificationEvent
+from apps.payments.models import Payment, PaymentDispute
 from apps.records.attachments import attachment_storage
 from tests import factories
 from tests.exports.data import PDF, PatientData, patient_with_everything
@@ -119,6 +124,53 @@ def test_the_archive_holds_every_section_of_the_patients_own_data(
     # Nothing of the other patient, anywhere in the archive.
     assert b"THEIRS-c91d" not in everything
     assert b"MINE-7f3a" in everything
+
+
+def test_payment_receipts_and_dispute_evidence_are_in_the_archive(
+    mine: PatientData, theirs: PatientData, request_export: Ask
+) -> None:
+    storage = attachment_storage()
+    receipt = storage.save("payments/MINE-7f3a/receipt.png", ContentFile(b"receipt bytes"))
+    evidence = storage.save("disputes/MINE-7f3a/bank.pdf", ContentFile(PDF))
+    link = "https://bank.example/statements/MINE-7f3a"
+    Payment.objects.filter(pk=mine.payment.pk).update(receipt_image_url=receipt)
+    PaymentDispute.objects.filter(payment=mine.payment).update(
+        evidence_urls=[evidence, "disputes/MINE-7f3a/gone.jpg", link])
+    their_receipt = storage.save("payments/THEIRS/r.png", ContentFile(b"THEIRS-c91d"))
+    Payment.objects.filter(pk=theirs.payment.pk).update(receipt_image_url=their_receipt)
+
+    export = request_export(mine.patient)
+
+    folder = f"payments/payment-{mine.payment.pk}/"
+    with open_archive(export) as zf:
+        payments = load(zf, "payments.json")
+        assert zf.read(f"{folder}receipt-receipt.png") == b"receipt bytes"
+        assert zf.read(f"{folder}dispute-evidence/1-bank.pdf") == PDF
+        readme = zf.read("README.txt").decode()
+        everything = b"".join(zf.read(name) for name in zf.namelist())
+    assert payments[0]["receipt"] == {"file": f"{folder}receipt-receipt.png"}
+    assert payments[0]["dispute"]["evidence"] == [
+        {"file": f"{folder}dispute-evidence/1-bank.pdf"},
+        {"file": None, "note": archive.MISSING_FILE_NOTE},
+        {"url": link},
+    ]
+    assert "Attachments: 5 listed, 2 missing" in readme  # the record's 2 and these 3
+    assert b"THEIRS-c91d" not in everything
+
+
+def test_every_entry_is_dated_the_archives_build_time_in_utc(mine: PatientData) -> None:
+    built_at = datetime(2026, 3, 4, 10, 6, 8, tzinfo=ZoneInfo("Asia/Karachi"))  # 05:06:08 UTC
+    buffer = io.BytesIO()
+
+    archive.archive_write(user=mine.patient, target=buffer, generated_at=built_at)
+
+    with zipfile.ZipFile(buffer) as zf:
+        infos = zf.infolist()
+        names = {info.filename for info in infos}
+        assert names >= SECTIONS and any(name.startswith("attachments/") for name in names)
+        assert {info.date_time for info in infos} == {(2026, 3, 4, 5, 6, 8)}
+        assert {info.compress_type for info in infos} == {zipfile.ZIP_DEFLATED}
+        assert zf.testzip() is None
 
 
 def test_the_archive_is_stored_under_a_random_key_without_user_text(

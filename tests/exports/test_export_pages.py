@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.core.files.base import ContentFile
@@ -15,8 +16,10 @@ from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from apps.accounts.models import User
+from apps.accounts.services import user_logout_everywhere
 from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
 from apps.exports.models import DataExport, ExportStatus
+from apps.exports.tasks import build_data_export
 from apps.records.attachments import attachment_storage
 from tests import factories
 
@@ -56,6 +59,29 @@ def test_a_patient_asks_for_an_export_and_sees_the_download_link(
         client.get(reverse("exports:download", args=[export.pk])).streaming_content  # type: ignore[attr-defined]
     ))) as archive:
         assert "profile.json" in archive.namelist()
+
+
+@pytest.mark.django_db(transaction=True)  # the request's commit runs the on_commit queueing
+def test_with_the_broker_down_the_page_says_the_export_could_not_start(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_broker(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(build_data_export, "delay", no_broker)
+    patient = factories.PatientFactory.create()
+    client.force_login(patient)
+
+    response = client.post(reverse("exports:request"), follow=True)
+
+    html = response.content.decode()
+    assert "Your data export could not be started just now. Please try again later." in html
+    assert ('<p class="message message-error">Your data export could not be started just now.'
+            in html)
+    assert "is being prepared" not in html
+    export = DataExport.objects.get(user=patient)
+    assert (export.status, export.failure_reason) == (ExportStatus.FAILED, "QueueUnavailable")
+    assert "Prepare my data export" in html  # a new attempt can be made at once
 
 
 def test_while_an_export_runs_the_page_polls_it_and_offers_no_second_request(
@@ -209,6 +235,51 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
     response = client.get(reverse("exports:download", args=[1]))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
+
+
+def test_the_progress_poll_after_a_logout_everywhere_sends_htmx_to_the_login_page(
+    client: Client, patient: User
+) -> None:
+    export = DataExport.objects.create(user=patient, status=ExportStatus.RUNNING, progress=40)
+    client.force_login(patient)
+    page_url = "http://testserver" + reverse("exports:index")
+    poll = reverse("exports:status", args=[export.pk])
+    assert client.get(poll, headers={"HX-Request": "true"}).status_code == 200
+    user_logout_everywhere(user=patient)
+
+    response = client.get(poll, headers={"HX-Request": "true", "HX-Current-URL": page_url})
+
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == (
+        reverse("accounts:login") + "?next=" + quote(reverse("exports:index"), safe=""))
+    assert response.content == b""
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_an_anonymous_htmx_poll_without_a_page_url_goes_to_log_in_with_its_next(
+    client: Client, patient: User
+) -> None:
+    poll = reverse("exports:status", args=[1])
+
+    htmx = client.get(poll, headers={"HX-Request": "true",
+                                     "HX-Current-URL": "https://evil.example/privacy/export/"})
+    plain = client.get(poll)
+
+    assert htmx.status_code == 401
+    assert htmx["HX-Redirect"] == reverse("accounts:login") + "?next=" + quote(poll, safe="")
+    assert plain.status_code == 302  # a normal page load keeps the ordinary redirect
+    assert "HX-Redirect" not in plain
+
+
+def test_an_htmx_request_that_redirects_elsewhere_is_left_alone(
+    client: Client, patient: User
+) -> None:
+    client.force_login(patient)
+
+    response = client.post(reverse("exports:request"), headers={"HX-Request": "true"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("exports:index")
 
 
 def test_the_page_query_count_does_not_grow_with_exports(

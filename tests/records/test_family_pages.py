@@ -9,6 +9,7 @@ from pytest_django import DjangoAssertNumQueries
 
 from apps.accounts.models import User
 from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
+from apps.records.family_services import MAX_RELATIVES
 from apps.records.models import FamilyMedicalHistory, Relation
 from tests import factories
 
@@ -106,7 +107,8 @@ def test_it_removes_a_relative_after_confirmation(client: Client, patient: User)
     assert "Remove <bdi>Chacha</bdi> from your family history?" in confirm.content.decode()
     assert response.status_code == 302
     assert not FamilyMedicalHistory.objects.exists()
-    assert PhiAccessLog.objects.get().action == PhiAction.DELETE
+    assert list(PhiAccessLog.objects.order_by("pk").values_list("action", flat=True)) == [
+        PhiAction.VIEW, PhiAction.DELETE]
 
 
 def test_the_page_shows_tree_summary_and_list(client: Client, patient: User) -> None:
@@ -178,6 +180,112 @@ def test_another_patient_cannot_edit_or_remove_a_relative(
     assert member.relation_name == "Ammi"
     html = client.get(reverse("family:mine")).content.decode()
     assert "Ammi" not in html
+
+
+@pytest.mark.parametrize("outsider_factory", [
+    factories.PatientFactory, factories.DoctorFactory,
+])
+def test_an_outsiders_attempt_on_a_relative_is_logged_as_refused_for_its_owner(
+    client: Client, patient: User, outsider_factory: type[factories.UserFactory]
+) -> None:
+    member = add_relative(patient, relation_name="Ammi")
+    outsider = outsider_factory.create()
+    client.force_login(outsider)
+
+    statuses = [
+        client.get(reverse("family:edit", args=[member.pk])).status_code,
+        client.post(reverse("family:edit", args=[member.pk]), form_data()).status_code,
+        client.get(reverse("family:delete", args=[member.pk])).status_code,
+        client.post(reverse("family:delete", args=[member.pk])).status_code,
+        client.get(reverse("family:edit", args=[member.pk + 1000])).status_code,
+    ]
+
+    assert statuses == [404] * 5
+    logs = list(PhiAccessLog.objects.order_by("pk"))
+    assert [log.action for log in logs] == [
+        PhiAction.VIEW, PhiAction.UPDATE, PhiAction.VIEW, PhiAction.DELETE]
+    assert {(log.actor_id, log.patient_id, log.resource_type, log.resource_id, log.refused,
+             log.reason) for log in logs} == {
+        (outsider.pk, patient.pk, PhiResource.PATIENT_PROFILE, patient.pk, True,
+         "family history")}
+
+
+def test_the_patients_own_edit_and_remove_pages_are_logged_as_views(
+    client: Client, patient: User
+) -> None:
+    member = add_relative(patient, relation_name="Ammi")
+    client.force_login(patient)
+
+    edit = client.get(reverse("family:edit", args=[member.pk]))
+    remove = client.get(reverse("family:delete", args=[member.pk]))
+
+    assert (edit.status_code, remove.status_code) == (200, 200)
+    logs = list(PhiAccessLog.objects.order_by("pk"))
+    assert [(log.action, log.actor_id, log.patient_id, log.refused, log.reason)
+            for log in logs] == [
+        (PhiAction.VIEW, patient.pk, patient.pk, False, "family history")] * 2
+
+
+def test_a_patient_can_list_at_most_fifty_relatives(client: Client, patient: User) -> None:
+    FamilyMedicalHistory.objects.bulk_create(
+        FamilyMedicalHistory(patient=patient, relation=Relation.SIBLING, relation_name=f"S{n}")
+        for n in range(MAX_RELATIVES)
+    )
+    client.force_login(patient)
+
+    response = client.post(reverse("family:add"), form_data(relation="CHILD"))
+
+    assert response.status_code == 200
+    assert ("Your family history can list at most 50 relatives; remove one to add another."
+            in response.content.decode())
+    assert FamilyMedicalHistory.objects.filter(patient=patient).count() == MAX_RELATIVES
+    assert not PhiAccessLog.objects.filter(action=PhiAction.UPDATE).exists()
+
+
+@pytest.mark.parametrize(("relation", "cap", "error"), [
+    (Relation.PARENT, 4, "You can list at most 4 parents."),
+    (Relation.GRANDPARENT, 8, "You can list at most 8 grandparents."),
+])
+def test_parents_and_grandparents_have_a_cap_on_add_and_on_edit(
+    client: Client, patient: User, relation: str, cap: int, error: str
+) -> None:
+    for n in range(cap - 1):
+        add_relative(patient, relation, relation_name=f"R{n}")
+    client.force_login(patient)
+
+    last_place = client.post(reverse("family:add"), form_data(relation=relation))
+    over_cap = client.post(reverse("family:add"), form_data(relation=relation))
+    sibling = add_relative(patient, Relation.SIBLING, relation_name="Bilal")
+    moved = client.post(reverse("family:edit", args=[sibling.pk]),
+                        form_data(relation=relation, relation_name="Bilal"))
+    kept = client.post(reverse("family:edit", args=[
+        FamilyMedicalHistory.objects.filter(relation=relation).first().pk]),  # type: ignore[union-attr]
+        form_data(relation=relation, relation_name="Same relation"))
+
+    assert last_place.status_code == 302
+    assert over_cap.status_code == 200 and error in over_cap.content.decode()
+    assert moved.status_code == 200 and error in moved.content.decode()
+    assert kept.status_code == 302
+    assert FamilyMedicalHistory.objects.filter(relation=relation).count() == cap
+    sibling.refresh_from_db()
+    assert sibling.relation == Relation.SIBLING
+
+
+def test_the_summary_names_five_relatives_per_condition_then_counts_the_rest(
+    client: Client, patient: User
+) -> None:
+    for n in range(8):
+        add_relative(patient, Relation.SIBLING, relation_name=f"Sib{n}", conditions=["Asthma"])
+    client.force_login(patient)
+
+    html = client.get(reverse("family:mine")).content.decode()
+
+    start = html.index('class="family-flags"')
+    summary = html[start:html.index("</ul>", start)]
+    assert "8 relatives" in summary
+    assert all(f"Sib{n}" in summary for n in range(5))
+    assert not any(f"Sib{n}" in summary for n in range(5, 8))
+    assert "and 3 more" in summary
 
 
 @pytest.mark.parametrize("role_factory", [

@@ -10,7 +10,10 @@ from apps.records.family_tree import (
     NODE_HEIGHT,
     NODE_WIDTH,
     PER_LINE,
+    TEXT_WIDTH,
+    TEXT_X,
     family_tree_svg,
+    text_width,
 )
 from apps.records.models import FamilyMedicalHistory, Relation
 
@@ -163,6 +166,76 @@ def test_a_deceased_relative_keeps_the_cross_when_the_name_is_cut() -> None:
 
     group = next(g for g in node_groups(root) if "Abdul" in text(g))
     assert text(child(group, "text")).endswith("… †")
+
+
+# Advance widths (em) of bold sans-serif glyphs in Arial, the narrowest common face: a line
+# wider than this is wider than its box in every face.
+W_EM, M_EM, ELLIPSIS_EM, CROSS_EM = 0.94, 0.83, 1.0, 0.28 + 0.55
+
+
+def node_lines(svg: str, needle: str) -> list[ET.Element]:
+    group = next(g for g in node_groups(parse(svg)) if needle in text(g))
+    return group.findall(f"{SVG}text")
+
+
+def test_a_name_of_wide_letters_is_cut_to_the_box_width_not_a_character_count() -> None:
+    members = [relative(Relation.PARENT, 1, "W" * 255), relative(Relation.SIBLING, 2, "i" * 255)]
+
+    svg = str(family_tree_svg(members, patient_label="W" * 40))
+
+    wide = text(node_lines(svg, "WWW…")[0])
+    narrow = text(node_lines(svg, "iii")[0])
+    patient = text(node_lines(svg, "the patient.")[0])
+    for name in (wide, patient):
+        assert name.endswith("…") and set(name[:-1]) == {"W"}
+        assert TEXT_X + (name.count("W") * W_EM + ELLIPSIS_EM) * 14 <= NODE_WIDTH - TEXT_X
+    assert narrow.endswith("…") and len(narrow) > 2 * len(wide)
+    assert text_width(narrow, font_size=14, bold=True) <= TEXT_WIDTH
+
+
+def test_a_deceased_relatives_cross_stays_inside_the_box_after_a_wide_name() -> None:
+    member = relative(Relation.GRANDPARENT, 1, "W" * 255, is_deceased=True)
+
+    svg = str(family_tree_svg([member], patient_label="You"))
+
+    name = text(node_lines(svg, "WWW")[0])
+    assert name.endswith("… †")
+    assert TEXT_X + (name.count("W") * W_EM + ELLIPSIS_EM + CROSS_EM) * 14 <= NODE_WIDTH - TEXT_X
+
+
+def test_a_short_deceased_name_is_kept_whole_with_its_cross() -> None:
+    member = relative(Relation.PARENT, 1, "Nana", is_deceased=True)
+
+    svg = str(family_tree_svg([member], patient_label="You"))
+
+    assert text(node_lines(svg, "Nana")[0]) == "Nana †"
+
+
+def test_wide_condition_names_are_cut_to_the_box_width_and_keep_the_counter() -> None:
+    member = relative(Relation.PARENT, 1, "Ammi",
+                      conditions=["M" * 100, "Asthma", "Gout", "Migraine"])
+
+    svg = str(family_tree_svg([member], patient_label="You"))
+
+    lines = [text(line) for line in node_lines(svg, "Ammi")]
+    assert lines[2].endswith("… +2")
+    assert TEXT_X + (lines[2].count("M") * M_EM + ELLIPSIS_EM) * 12 <= NODE_WIDTH - TEXT_X
+    for line in lines:
+        assert text_width(line, font_size=12) <= TEXT_WIDTH
+
+
+def test_a_condition_in_several_lists_shows_once_and_is_counted_once() -> None:
+    member = relative(Relation.PARENT, 1, "Ammi", conditions=["Diabetes", "Asthma"],
+                      chronic_diseases=["diabetes", " Asthma "],
+                      genetic_conditions=["DIABETES", "Thalassemia"])
+
+    svg = str(family_tree_svg([member], patient_label="You"))
+
+    lines = node_lines(svg, "Ammi")
+    assert text(lines[2]) == "Diabetes, Asthma +1"
+    title = text(child(next(g for g in node_groups(parse(svg)) if "Ammi" in text(g)), "title"))
+    bare = title.replace("\u2068", "").replace("\u2069", "")  # bidi isolates around terms
+    assert "Conditions: Diabetes, Asthma, Thalassemia." in bare
 
 
 def test_children_hang_from_the_patient_not_from_wrapped_siblings() -> None:
