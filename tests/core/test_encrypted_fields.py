@@ -20,6 +20,7 @@ from apps.accounts.models import User
 from apps.core import crypto
 from apps.core.fields import EncryptedTextField
 from apps.core.management.commands.rotate_phi_keys import encrypted_tables
+from apps.prescriptions.models import DoctorSigningKey
 from apps.records.models import MedicalRecord
 from tests import factories
 
@@ -31,8 +32,10 @@ DIAGNOSIS = "Type 2 diabetes mellitus"
 TREATMENT = "Metformin 500mg twice daily"
 NOTES = "Review HbA1c in twelve weeks"
 DIAGNOSIS_V2 = "Type 2 diabetes with neuropathy"
-PLAINTEXTS = [PHONE, CNIC, CNIC.replace("-", ""), ALLERGIES, EMERGENCY, DIAGNOSIS, TREATMENT,
-              NOTES, DIAGNOSIS_V2, "Penicillin", "diabetes", "Metformin", "HbA1c", "9230012"]
+SIGNING_KEY = "c2lnbmluZy1rZXktc2VjcmV0LWJ5dGVzLTAwMDAwMDA="  # stands for a private key
+PLAINTEXTS = [SIGNING_KEY, PHONE, CNIC, CNIC.replace("-", ""), ALLERGIES, EMERGENCY, DIAGNOSIS,
+              TREATMENT, NOTES, DIAGNOSIS_V2, "Penicillin", "diabetes", "Metformin", "HbA1c",
+              "9230012"]
 
 DOCUMENTED = {
     ("users", "phone"), ("users", "cnic"), ("users", "allergies"),
@@ -56,6 +59,8 @@ def phi(db: None) -> PhiRows:
         diagnosis=DIAGNOSIS, treatment=TREATMENT, notes=NOTES, record_date=timezone.now())
     record.diagnosis = DIAGNOSIS_V2
     record.save()  # a second history row, of type "~"
+    DoctorSigningKey.objects.create(doctor=record.doctor, public_key="cHVibGlj",
+                                    private_key=SIGNING_KEY)
     return PhiRows(patient=patient, record=record)
 
 
@@ -112,7 +117,7 @@ def test_every_stored_value_carries_the_current_key_id(phi: PhiRows) -> None:
                     assert crypto.stored_key_id(stored) == current
                     seen += 1
 
-    assert seen == 4 + 3 + 3 * 2  # the user, the record, its two history rows
+    assert seen == 4 + 3 + 3 * 2 + 1  # the user, the record, its two history rows, the key
 
 
 def test_values_read_back_through_the_orm_and_history(phi: PhiRows) -> None:
