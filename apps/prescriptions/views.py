@@ -25,7 +25,8 @@ from apps.prescriptions.forms import (
     default_valid_until,
     medication_formset,
 )
-from apps.prescriptions.models import Prescription, Severity
+from apps.prescriptions.interactions import CheckResult
+from apps.prescriptions.models import Prescription, Severity, WarningType
 from apps.records.permissions import is_practising_doctor
 
 _NAME_FIELD = re.compile(r"^medications-(\d+)-name$")
@@ -33,6 +34,18 @@ _NAME_FIELD = re.compile(r"^medications-(\d+)-name$")
 
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
+
+
+def _live_context(result: CheckResult) -> dict[str, Any]:
+    """The unsaved check, shaped like stored warning rows (labels in the active language)."""
+    warnings = [
+        {**warning.model_fields(),
+         "severity_label": Severity(warning.severity).label,
+         "type_label": WarningType(warning.warning_type).label}
+        for warning in result.warnings
+    ]
+    return {"preview": result, "warnings": warnings, "unchecked": result.unknown,
+            "checked_any": bool(result.medications)}
 
 
 @login_required
@@ -98,7 +111,7 @@ def _form_page(request: HttpRequest, *, form: PrescriptionForm,
     preview = services.offline_check(names=names, allergies=patient.allergies)
     context = {
         "form": form, "formset": formset, "patient": patient, "prescription": prescription,
-        "preview": preview, "datalist_id": DATALIST_ID,
+        "datalist_id": DATALIST_ID, **_live_context(preview),
     }
     return render(request, "prescriptions/form.html", context)
 
@@ -247,7 +260,7 @@ def live_check(request: HttpRequest, patient_id: int) -> HttpResponse:
                                         names=_posted_names(request))
     except services.PrescriptionNotFound:
         raise Http404 from None
-    return render(request, "prescriptions/_live_check.html", {"preview": result})
+    return render(request, "prescriptions/_live_check.html", _live_context(result))
 
 
 @login_required
