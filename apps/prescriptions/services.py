@@ -342,12 +342,31 @@ def prescription_update(
     return prescription
 
 
-@transaction.atomic
 def warning_acknowledge(
     *, doctor: User, prescription_id: int, warning_id: int, reason: str,
     request: HttpRequest | None = None,
 ) -> PrescriptionWarning:
-    """The author records why a CRITICAL warning is accepted; signing waits for this."""
+    """The author records why a CRITICAL warning is accepted; signing waits for this.
+
+    Anyone else gets PrescriptionNotFound, logged as a refused UPDATE (outside the
+    transaction, so the refusal row stays).
+    """
+    existing = Prescription.objects.filter(pk=prescription_id).only(
+        "id", "doctor_id", "patient_id").first()
+    if existing is None:
+        raise PrescriptionNotFound
+    if not (can_edit(doctor, existing) and can_prescribe_for(doctor, existing.patient_id)):
+        _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
+             resource_id=existing.pk, patient_id=existing.patient_id, request=request,
+             refused=True)
+        raise PrescriptionNotFound
+    with transaction.atomic():
+        return _acknowledge(doctor=doctor, prescription_id=prescription_id,
+                            warning_id=warning_id, reason=reason, request=request)
+
+
+def _acknowledge(*, doctor: User, prescription_id: int, warning_id: int, reason: str,
+                 request: HttpRequest | None) -> PrescriptionWarning:
     prescription = _lock_own(doctor=doctor, prescription_id=prescription_id)
     warning = PrescriptionWarning.objects.filter(pk=warning_id,
                                                  prescription=prescription).first()

@@ -19,6 +19,7 @@ from apps.appointments.selectors import user_zone
 from apps.prescriptions import drugs, selectors, services
 from apps.prescriptions.forms import (
     DATALIST_ID,
+    FORMSET_PREFIX,
     AcknowledgeForm,
     BaseMedicationFormSet,
     PrescriptionForm,
@@ -97,6 +98,30 @@ def prescription_detail(request: HttpRequest, prescription_id: int) -> HttpRespo
     return render(request, "prescriptions/detail.html", _detail_context(prescription, actor))
 
 
+ADD_ROWS = "add_rows"
+ROWS_PER_ADD = 3
+
+
+def _saving(request: HttpRequest) -> bool:
+    return request.method == "POST" and ADD_ROWS not in request.POST
+
+
+def _rows_data(request: HttpRequest) -> Any:
+    """The posted formset; with "More rows" pressed, the same rows plus empty ones."""
+    if request.method != "POST":
+        return None
+    if ADD_ROWS not in request.POST:
+        return request.POST
+    data = request.POST.copy()
+    key = f"{FORMSET_PREFIX}-TOTAL_FORMS"
+    try:
+        total = int(data.get(key, "0"))
+    except ValueError:
+        total = 0
+    data[key] = str(max(0, min(total + ROWS_PER_ADD, services.MAX_MEDICATIONS)))
+    return data
+
+
 def _apply_error(form: PrescriptionForm, exc: services.PrescriptionError) -> None:
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
@@ -136,8 +161,8 @@ def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
         initial={"valid_until": default_valid_until(zone),
                  "appointment": request.GET.get("appointment")},
     )
-    formset = medication_formset(request.POST or None, extra=4)
-    if request.method == "POST" and form.is_valid() & formset.is_valid():
+    formset = medication_formset(_rows_data(request), extra=4)
+    if _saving(request) and form.is_valid() & formset.is_valid():
         appointment = form.cleaned_data["appointment"]
         try:
             prescription = services.prescription_create(
@@ -188,10 +213,10 @@ def prescription_edit(request: HttpRequest, prescription_id: int) -> HttpRespons
          "duration": m.duration, "instructions": m.instructions or ""}
         for m in prescription.medications.all()
     ]
-    formset = medication_formset(request.POST or None,
+    formset = medication_formset(_rows_data(request),
                                  initial=None if request.method == "POST" else initial,
                                  extra=2)
-    if request.method == "POST" and form.is_valid() & formset.is_valid():
+    if _saving(request) and form.is_valid() & formset.is_valid():
         appointment = form.cleaned_data["appointment"]
         try:
             services.prescription_update(

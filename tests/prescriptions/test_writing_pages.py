@@ -93,6 +93,19 @@ def test_an_empty_or_partial_formset_is_refused(patient: User, doctor: User) -> 
     assert not Prescription.objects.exists()
 
 
+def test_more_rows_adds_empty_rows_without_saving(patient: User, doctor: User) -> None:
+    visit(patient, doctor)
+    data = form_data("Warfarin 5mg", extra_rows=0, add_rows="1")
+
+    response = logged_in(doctor).post(create_url(patient), data)
+
+    assert response.status_code == 200
+    assert b'name="medications-3-name"' in response.content
+    assert b'name="medications-4-name"' not in response.content
+    assert b'value="Warfarin 5mg"' in response.content
+    assert not Prescription.objects.exists()
+
+
 def test_editing_swaps_a_drug_and_the_warning_goes(patient: User, doctor: User) -> None:
     visit(patient, doctor)
     prescription = write(doctor, patient, "Warfarin 5mg", "Aspirin 75mg")
@@ -151,11 +164,16 @@ def test_the_patient_cannot_acknowledge(doctor: User) -> None:
     url = reverse("prescriptions:acknowledge", kwargs={
         "prescription_id": prescription.pk, "warning_id": warning.pk})
 
+    before = PhiAccessLog.objects.count()
+
     response = logged_in(patient).post(url, {"reason": "I feel fine about this"})
 
     assert response.status_code == 404
     warning.refresh_from_db()
     assert warning.acknowledged_at is None
+    [row] = PhiAccessLog.objects.order_by("pk")[before:]
+    assert (row.actor_id, row.action, row.resource_id, row.refused) == (
+        patient.pk, PhiAction.UPDATE, prescription.pk, True)
 
 
 # --- Live check and autocomplete ----------------------------------------------------------
