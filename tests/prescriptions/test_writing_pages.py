@@ -463,3 +463,15 @@ def test_stored_warnings_match_the_model_rows(patient: User, doctor: User) -> No
 
     [row] = PrescriptionWarning.objects.filter(prescription=prescription)
     assert row.message in content
+
+
+def test_the_form_pages_have_bounded_queries(patient: User, doctor: User,
+                                             django_assert_max_num_queries) -> None:
+    visit(patient, doctor)
+    prescription = write(doctor, patient, *["Paracetamol", "Warfarin", "Aspirin", "Ibuprofen"])
+    client = logged_in(doctor)
+
+    with django_assert_max_num_queries(14):
+        assert client.get(create_url(patient)).status_code == 200
+    with django_assert_max_num_queries(14):
+        assert client.get(edit_url(prescription)).status_code == 200
