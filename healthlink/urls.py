@@ -12,6 +12,7 @@ urlpatterns = [
     path("doctors/", include("apps.facilities.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("records/", include("apps.records.urls")),
+    path("prescriptions/", include("apps.prescriptions.urls")),  # issue 5: writing
     path("family-history/", include("apps.records.family_urls")),
     path("privacy/export/", include("apps.exports.urls")),
     path("privacy/", include("apps.audit.urls")),  # "Who accessed my data"

@@ -1,0 +1,136 @@
+"""Forms for writing a prescription and acknowledging a warning: they parse; services decide."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
+
+from django import forms
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.appointments.models import Appointment
+from apps.prescriptions.services import (
+    ACKNOWLEDGEMENT_REASON_MAX_LENGTH,
+    DEFAULT_VALIDITY_DAYS,
+    MAX_MEDICATIONS,
+    MedicationInput,
+)
+from apps.records.forms import AppointmentChoiceField
+
+TEXT_MAX_LENGTH = 5000
+FORMSET_PREFIX = "medications"
+DATALIST_ID = "drug-suggestions"
+
+
+def default_valid_until(zone: zoneinfo.ZoneInfo) -> date:
+    return timezone.localtime(timezone.now(), zone).date() + timedelta(days=DEFAULT_VALIDITY_DAYS)
+
+
+class PrescriptionForm(forms.Form):
+    valid_until = forms.DateField(
+        label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+    )
+    appointment = AppointmentChoiceField(
+        label=_("Appointment (optional)"), queryset=Appointment.objects.none(), required=False,
+    )
+    instructions = forms.CharField(
+        label=_("Instructions for the patient"), required=False, max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, appointments: QuerySet[Appointment],
+                 zone: zoneinfo.ZoneInfo, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        cast(forms.ModelChoiceField, self.fields["appointment"]).queryset = appointments
+        self.fields["valid_until"].widget.attrs["min"] = (
+            timezone.localtime(timezone.now(), zone).date().isoformat()
+        )
+
+    def valid_until_instant(self) -> datetime:
+        """The end of the chosen day in the doctor's time zone."""
+        day: date = self.cleaned_data["valid_until"]
+        return datetime.combine(day, time(23, 59, 59), tzinfo=self.zone)
+
+
+class MedicationForm(forms.Form):
+    """One row. Every field is optional here: a blank row is skipped, a partial one is not."""
+
+    name = forms.CharField(
+        label=_("Medication"), required=False, max_length=255,
+        widget=forms.TextInput(attrs={"list": DATALIST_ID, "autocomplete": "off",
+                                      "class": "medication-name"}),
+    )
+    dosage = forms.CharField(label=_("Dosage"), required=False, max_length=100)
+    frequency = forms.CharField(label=_("Frequency"), required=False, max_length=100)
+    duration = forms.CharField(label=_("Duration"), required=False, max_length=100)
+    instructions = forms.CharField(label=_("Notes"), required=False, max_length=1000)
+
+    REQUIRED = ("name", "dosage", "frequency", "duration")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if any((data.get(field) or "").strip() for field in self.fields):
+            for field in self.REQUIRED:
+                if not (data.get(field) or "").strip():
+                    self.add_error(field, _("Required for each medication listed."))
+        return data
+
+    def medication(self) -> MedicationInput | None:
+        data = self.cleaned_data
+        if not any((data.get(field) or "").strip() for field in self.fields):
+            return None
+        return MedicationInput(
+            name=data["name"], dosage=data["dosage"], frequency=data["frequency"],
+            duration=data["duration"], instructions=data.get("instructions") or "",
+        )
+
+
+class BaseMedicationFormSet(forms.BaseFormSet):
+    def with_autocomplete(self) -> BaseMedicationFormSet:
+        """Each name asks for suggestions; only that row's name is posted (hx-params)."""
+        url = reverse("prescriptions:suggest")
+        for form in self.forms:
+            form.fields["name"].widget.attrs.update({
+                "hx-post": url,
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": f"#{DATALIST_ID}",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+                "hx-params": form.add_prefix("name"),
+            })
+        return self
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        if not self.medications():
+            raise forms.ValidationError(_("Add at least one medication."))
+
+    def medications(self) -> list[MedicationInput]:
+        rows = [form.medication() for form in self.forms if hasattr(form, "cleaned_data")]
+        return [row for row in rows if row is not None]
+
+
+def medication_formset(data: Any = None, *, initial: list[dict[str, Any]] | None = None,
+                       extra: int = 3) -> BaseMedicationFormSet:
+    formset_class = forms.formset_factory(
+        MedicationForm, formset=BaseMedicationFormSet, extra=extra, max_num=MAX_MEDICATIONS,
+        validate_max=True, absolute_max=MAX_MEDICATIONS,
+    )
+    formset = cast(BaseMedicationFormSet,
+                   formset_class(data, initial=initial, prefix=FORMSET_PREFIX))
+    return formset.with_autocomplete()
+
+
+class AcknowledgeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is this prescription still appropriate?"),
+        max_length=ACKNOWLEDGEMENT_REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
+    )

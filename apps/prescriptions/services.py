@@ -1,0 +1,428 @@
+"""Writing prescriptions: create, update while unsigned, warnings, acknowledgements, reads.
+
+Every save re-runs the offline check and replaces the prescription's warnings with its
+result, so a warning that no longer applies disappears. An acknowledgement survives a
+re-save only when the very same warning is still there. Every read or write of a
+prescription writes one phi_access_logs row in the same request, granted or refused; a
+refused attempt is answered as if the prescription did not exist (PrescriptionNotFound).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.appointments.models import Appointment
+from apps.audit.models import PhiAction, PhiResource
+from apps.audit.services import phi_access_record
+from apps.prescriptions import drugs, selectors
+from apps.prescriptions.interactions import CheckResult, check_medications
+from apps.prescriptions.models import (
+    ESignStatus,
+    Prescription,
+    PrescriptionMedication,
+    PrescriptionWarning,
+    Severity,
+)
+from apps.prescriptions.permissions import can_edit, can_prescribe_for, can_read
+from apps.records.permissions import Actor
+
+logger = logging.getLogger(__name__)
+
+MAX_MEDICATIONS = 20
+DEFAULT_VALIDITY_DAYS = 30
+MAX_VALIDITY_DAYS = 365
+ACKNOWLEDGEMENT_REASON_MIN_LENGTH = 10
+ACKNOWLEDGEMENT_REASON_MAX_LENGTH = 1000
+
+
+class PrescriptionNotFound(Exception):
+    """Not there, or not for this actor: the same answer either way."""
+
+
+class PrescriptionError(Exception):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class PrescriptionLocked(PrescriptionError):
+    """Signed or rejected: it can no longer change (a change means a new prescription)."""
+
+
+@dataclass(frozen=True)
+class MedicationInput:
+    name: str
+    dosage: str
+    frequency: str
+    duration: str
+    instructions: str = ""
+
+
+def _as_user(actor: Actor) -> User | None:
+    return actor if isinstance(actor, User) and actor.is_active else None
+
+
+def _log(*, actor: User, action: str, resource_type: str, resource_id: int, patient_id: int,
+         request: HttpRequest | None, refused: bool) -> None:
+    phi_access_record(actor=actor, action=action, resource_type=resource_type,
+                      resource_id=resource_id, patient=patient_id, request=request,
+                      refused=refused)
+
+
+# --- Checks -------------------------------------------------------------------------------
+
+
+def offline_check(*, names: Sequence[str], allergies: str | None) -> CheckResult:
+    return check_medications([name for name in names if name.strip()], allergies)
+
+
+def check_preview(*, doctor: Actor, patient_id: int, names: Sequence[str]) -> CheckResult:
+    """The live check of an unsaved list while the doctor types: nothing is written.
+
+    Only for a doctor who may prescribe for this patient (their allergies are read).
+    """
+    user = _as_user(doctor)
+    if user is None or not can_prescribe_for(user, patient_id):
+        raise PrescriptionNotFound
+    try:
+        patient = selectors.patient_get(patient_id=patient_id)
+    except User.DoesNotExist:
+        raise PrescriptionNotFound from None
+    return offline_check(names=names, allergies=patient.allergies)
+
+
+def _warning_key(warning: PrescriptionWarning) -> tuple[str, str, str, str]:
+    return (warning.warning_type, warning.severity, warning.drug_a or "", warning.drug_b or "")
+
+
+def warnings_replace(*, prescription: Prescription, names: Sequence[str],
+                     allergies: str | None) -> CheckResult:
+    """Replace the prescription's warnings with the current offline result.
+
+    An acknowledgement is carried over only to the same warning (type, severity and both
+    drugs as entered); anything new or changed needs a new one.
+    """
+    result = offline_check(names=names, allergies=allergies)
+    acknowledged = {
+        _warning_key(w): w
+        for w in PrescriptionWarning.objects.filter(
+            prescription=prescription, acknowledged_at__isnull=False,
+        )
+    }
+    PrescriptionWarning.objects.filter(prescription=prescription).delete()
+    rows = []
+    for warning in result.warnings:
+        row = PrescriptionWarning(prescription=prescription, **warning.model_fields())
+        previous = acknowledged.get(_warning_key(row))
+        if previous is not None:
+            row.acknowledged_by_id = previous.acknowledged_by_id
+            row.acknowledged_at = previous.acknowledged_at
+            row.acknowledgement_reason = previous.acknowledgement_reason
+        rows.append(row)
+    PrescriptionWarning.objects.bulk_create(rows)
+    return result
+
+
+def _queue_online_check(prescription_id: int, names: Sequence[str]) -> None:
+    """After commit, ask the Celery task to check the list against openFDA labels."""
+    if not settings.OPENFDA_BASE_URL:
+        return  # DISABLED: the page says the online check is unavailable
+    normalized = sorted({m.text for m in drugs.normalize_all(names) if m.text})
+
+    def send() -> None:
+        from apps.prescriptions.tasks import run_openfda_check
+
+        try:
+            run_openfda_check.delay(normalized)
+        except Exception:  # a broker outage must not fail a saved prescription
+            logger.exception("openfda check not queued prescription=%s", prescription_id)
+
+    transaction.on_commit(send)
+
+
+# --- Validation ---------------------------------------------------------------------------
+
+
+def _validate(*, valid_until: datetime, medications: Sequence[MedicationInput]) -> None:
+    now = timezone.now()
+    if valid_until <= now:
+        raise PrescriptionError(_("The prescription must be valid until a future date."),
+                                field="valid_until")
+    if valid_until > now + timedelta(days=MAX_VALIDITY_DAYS):
+        raise PrescriptionError(
+            _("A prescription can be valid for at most %(days)s days.")
+            % {"days": MAX_VALIDITY_DAYS},
+            field="valid_until",
+        )
+    if not medications:
+        raise PrescriptionError(_("Add at least one medication."))
+    if len(medications) > MAX_MEDICATIONS:
+        raise PrescriptionError(_("A prescription can list at most %(count)s medications.")
+                                % {"count": MAX_MEDICATIONS})
+    for medication in medications:
+        if not all(value.strip() for value in (medication.name, medication.dosage,
+                                                medication.frequency, medication.duration)):
+            raise PrescriptionError(
+                _("Each medication needs a name, dosage, frequency and duration."))
+
+
+def _appointment_for(*, doctor_id: int, patient_id: int,
+                     appointment_id: int | None) -> Appointment | None:
+    if appointment_id is None:
+        return None
+    appointment = selectors.appointments_for_prescription(
+        doctor_id=doctor_id, patient_id=patient_id,
+    ).filter(pk=appointment_id).first()
+    if appointment is None:
+        raise PrescriptionError(_("Choose one of your appointments with this patient."),
+                                field="appointment")
+    return appointment
+
+
+def _medications_create(prescription: Prescription,
+                        medications: Sequence[MedicationInput]) -> None:
+    PrescriptionMedication.objects.bulk_create(
+        PrescriptionMedication(
+            prescription=prescription, name=m.name.strip(), dosage=m.dosage.strip(),
+            frequency=m.frequency.strip(), duration=m.duration.strip(),
+            instructions=m.instructions.strip() or None,
+        )
+        for m in medications
+    )
+
+
+# --- Writes -------------------------------------------------------------------------------
+
+
+def prescription_write_check(
+    *, doctor: Actor, patient_id: int, request: HttpRequest | None = None, view: bool = False,
+) -> User:
+    """The patient, if `doctor` may prescribe for them; PrescriptionNotFound if not.
+
+    `view` is a GET of the new-prescription form (it shows the patient's name and drives
+    the allergy check): logged as a VIEW of the patient's profile. A refusal is logged too.
+    """
+    user = _as_user(doctor)
+    if user is None:
+        raise PrescriptionNotFound
+    try:
+        patient = selectors.patient_get(patient_id=patient_id)
+    except User.DoesNotExist:
+        raise PrescriptionNotFound from None
+    allowed = can_prescribe_for(user, patient_id)
+    if not allowed or view:
+        _log(actor=user, action=PhiAction.VIEW if view else PhiAction.UPDATE,
+             resource_type=PhiResource.PATIENT_PROFILE, resource_id=patient_id,
+             patient_id=patient_id, request=request, refused=not allowed)
+    if not allowed:
+        raise PrescriptionNotFound
+    return patient
+
+
+@transaction.atomic
+def prescription_create(
+    *, doctor: User, patient_id: int, instructions: str, valid_until: datetime,
+    medications: Sequence[MedicationInput], appointment_id: int | None = None,
+    request: HttpRequest | None = None,
+) -> Prescription:
+    """Write a PENDING prescription, check it offline, queue the online check."""
+    if not can_prescribe_for(doctor, patient_id):
+        raise PrescriptionNotFound
+    patient = selectors.patient_get(patient_id=patient_id)
+    _validate(valid_until=valid_until, medications=medications)
+    appointment = _appointment_for(doctor_id=doctor.pk, patient_id=patient_id,
+                                   appointment_id=appointment_id)
+
+    prescription = Prescription.objects.create(
+        patient=patient, doctor=doctor, appointment=appointment,
+        instructions=instructions.strip() or None, valid_until=valid_until,
+    )
+    _medications_create(prescription, medications)
+    names = [m.name for m in medications]
+    result = warnings_replace(prescription=prescription, names=names,
+                              allergies=patient.allergies)
+
+    _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
+         resource_id=prescription.pk, patient_id=patient_id, request=request, refused=False)
+    _queue_online_check(prescription.pk, names)
+    logger.info("prescription created prescription=%s doctor=%s medications=%d warnings=%d",
+                prescription.pk, doctor.pk, len(medications), len(result.warnings))
+    return prescription
+
+
+def _locked_error() -> PrescriptionLocked:
+    return PrescriptionLocked(
+        _("This prescription is signed or rejected and can no longer be changed; write a "
+          "new prescription instead."))
+
+
+def prescription_edit_check(
+    *, doctor: Actor, prescription_id: int, request: HttpRequest | None = None,
+    view: bool = False,
+) -> Prescription:
+    """The prescription if `doctor` wrote it and still treats the patient.
+
+    PrescriptionNotFound (logged as refused) otherwise; PrescriptionLocked once signed or
+    rejected. `view` is a GET of the edit form: a VIEW of the prescription.
+    """
+    user = _as_user(doctor)
+    if user is None:
+        raise PrescriptionNotFound
+    try:
+        prescription = selectors.prescription_get(prescription_id=prescription_id)
+    except Prescription.DoesNotExist:
+        raise PrescriptionNotFound from None
+    allowed = can_edit(user, prescription) and can_prescribe_for(user, prescription.patient_id)
+    if not allowed or view:
+        _log(actor=user, action=PhiAction.VIEW if view else PhiAction.UPDATE,
+             resource_type=PhiResource.PRESCRIPTION, resource_id=prescription.pk,
+             patient_id=prescription.patient_id, request=request, refused=not allowed)
+    if not allowed:
+        raise PrescriptionNotFound
+    if prescription.e_sign_status != ESignStatus.PENDING:
+        raise _locked_error()
+    return prescription
+
+
+def _lock_own(*, doctor: User, prescription_id: int) -> Prescription:
+    """Lock the row (signing locks it too) and check authorship and state."""
+    prescription = (
+        Prescription.objects.select_for_update().select_related("patient")
+        .filter(pk=prescription_id).first()
+    )
+    if prescription is None or not can_edit(doctor, prescription) or not can_prescribe_for(
+        doctor, prescription.patient_id
+    ):
+        raise PrescriptionNotFound
+    if prescription.e_sign_status != ESignStatus.PENDING:
+        raise _locked_error()
+    return prescription
+
+
+@transaction.atomic
+def prescription_update(
+    *, doctor: User, prescription_id: int, instructions: str, valid_until: datetime,
+    medications: Sequence[MedicationInput], appointment_id: int | None = None,
+    request: HttpRequest | None = None,
+) -> Prescription:
+    """Change an unsigned prescription; its warnings are recomputed from the new list."""
+    prescription = _lock_own(doctor=doctor, prescription_id=prescription_id)
+    _validate(valid_until=valid_until, medications=medications)
+    appointment = _appointment_for(doctor_id=doctor.pk, patient_id=prescription.patient_id,
+                                   appointment_id=appointment_id)
+
+    prescription.instructions = instructions.strip() or None
+    prescription.valid_until = valid_until
+    prescription.appointment = appointment
+    prescription.save(update_fields=["instructions", "valid_until", "appointment",
+                                     "updated_at"])
+    PrescriptionMedication.objects.filter(prescription=prescription).delete()
+    _medications_create(prescription, medications)
+    names = [m.name for m in medications]
+    result = warnings_replace(prescription=prescription, names=names,
+                              allergies=prescription.patient.allergies)
+
+    _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
+         resource_id=prescription.pk, patient_id=prescription.patient_id, request=request,
+         refused=False)
+    _queue_online_check(prescription.pk, names)
+    logger.info("prescription updated prescription=%s medications=%d warnings=%d",
+                prescription.pk, len(medications), len(result.warnings))
+    return prescription
+
+
+def warning_acknowledge(
+    *, doctor: User, prescription_id: int, warning_id: int, reason: str,
+    request: HttpRequest | None = None,
+) -> PrescriptionWarning:
+    """The author records why a CRITICAL warning is accepted; signing waits for this.
+
+    Anyone else gets PrescriptionNotFound, logged as a refused UPDATE (outside the
+    transaction, so the refusal row stays).
+    """
+    existing = Prescription.objects.filter(pk=prescription_id).only(
+        "id", "doctor_id", "patient_id").first()
+    if existing is None:
+        raise PrescriptionNotFound
+    if not (can_edit(doctor, existing) and can_prescribe_for(doctor, existing.patient_id)):
+        _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
+             resource_id=existing.pk, patient_id=existing.patient_id, request=request,
+             refused=True)
+        raise PrescriptionNotFound
+    with transaction.atomic():
+        return _acknowledge(doctor=doctor, prescription_id=prescription_id,
+                            warning_id=warning_id, reason=reason, request=request)
+
+
+def _acknowledge(*, doctor: User, prescription_id: int, warning_id: int, reason: str,
+                 request: HttpRequest | None) -> PrescriptionWarning:
+    prescription = _lock_own(doctor=doctor, prescription_id=prescription_id)
+    warning = PrescriptionWarning.objects.filter(pk=warning_id,
+                                                 prescription=prescription).first()
+    if warning is None:
+        raise PrescriptionNotFound
+    if warning.severity != Severity.CRITICAL:
+        raise PrescriptionError(_("Only a critical warning needs an acknowledgement."))
+    if warning.acknowledged_at is not None:
+        raise PrescriptionError(_("This warning is already acknowledged."))
+    reason = reason.strip()
+    if len(reason) < ACKNOWLEDGEMENT_REASON_MIN_LENGTH:
+        raise PrescriptionError(
+            _("Give a reason of at least %(count)s characters.")
+            % {"count": ACKNOWLEDGEMENT_REASON_MIN_LENGTH}, field="reason",
+        )
+    if len(reason) > ACKNOWLEDGEMENT_REASON_MAX_LENGTH:
+        raise PrescriptionError(
+            _("Keep the reason under %(count)s characters.")
+            % {"count": ACKNOWLEDGEMENT_REASON_MAX_LENGTH}, field="reason",
+        )
+
+    warning.acknowledged_by = doctor
+    warning.acknowledged_at = timezone.now()
+    warning.acknowledgement_reason = reason
+    warning.save(update_fields=["acknowledged_by", "acknowledged_at",
+                                "acknowledgement_reason"])
+
+    _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
+         resource_id=prescription.pk, patient_id=prescription.patient_id, request=request,
+         refused=False)
+    logger.info("prescription warning acknowledged prescription=%s warning=%s",
+                prescription.pk, warning.pk)
+    return warning
+
+
+# --- Reads --------------------------------------------------------------------------------
+
+
+def prescription_open(
+    *, actor: Actor, prescription_id: int, request: HttpRequest | None = None,
+) -> Prescription:
+    """The prescription if `actor` may read it, with one VIEW row logged.
+
+    A refused attempt on an existing prescription is logged as refused against its patient.
+    """
+    user = _as_user(actor)
+    if user is None:
+        raise PrescriptionNotFound
+    try:
+        prescription = selectors.prescription_get(prescription_id=prescription_id)
+    except Prescription.DoesNotExist:
+        raise PrescriptionNotFound from None
+    allowed = can_read(user, prescription)
+    _log(actor=user, action=PhiAction.VIEW, resource_type=PhiResource.PRESCRIPTION,
+         resource_id=prescription.pk, patient_id=prescription.patient_id, request=request,
+         refused=not allowed)
+    if not allowed:
+        raise PrescriptionNotFound
+    return prescription
