@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
@@ -44,7 +44,7 @@ def full_patient(db: None) -> User:
     return factories.PatientFactory(
         name="Ayesha Khan Durrani", email="ayesha.durrani@test.healthlink.pk",
         phone="+923001234567", cnic="35202-1234567-1",
-        date_of_birth=date.today() - timedelta(days=365 * 40 + 20),
+        date_of_birth=timezone.localdate() - timedelta(days=365 * 40 + 20),
     )
 
 
@@ -90,7 +90,7 @@ def test_a_token_for_another_id_cannot_be_forged(doctor: User, patient: User) ->
     prescription = signed(doctor, patient)
     other = signed(doctor, patient)
     token = qr.verification_token(prescription.pk)
-    payload, _, signature = token.partition(":")
+    _payload, _sep, signature = token.partition(":")
     forged_payload = base64.urlsafe_b64encode(
         json.dumps({"p": other.pk}, separators=(",", ":")).encode()).decode().rstrip("=")
 
