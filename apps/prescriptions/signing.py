@@ -220,10 +220,18 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             .select_related("doctor")
             .filter(pk=prescription_id, doctor_id=doctor.pk).first()
         )
-        if prescription is None or not doctor.is_doctor:
+        if prescription is None or not doctor.is_doctor or not doctor.is_active:
             raise PrescriptionNotFound(_("Prescription not found."))
         if prescription.e_sign_status != ESignStatus.PENDING:
             raise SigningError(_("This prescription is already signed."))
+        if not doctor.pmdc_verified:
+            raise SigningError(_(
+                "Your PMDC registration must be verified before you can sign prescriptions."
+            ))
+        if prescription.valid_until <= timezone.now():
+            raise SigningError(_(
+                "The prescription's validity date has passed: write a new prescription."
+            ))
         critical = _unacknowledged_critical(prescription.pk)
         if critical:
             raise SigningError(_(

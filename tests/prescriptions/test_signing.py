@@ -238,3 +238,29 @@ def test_a_staff_user_of_a_facility_cannot_sign(patient: User, doctor: User) -> 
 
     with pytest.raises(signing.PrescriptionNotFound):
         signing.prescription_sign(doctor=staff, prescription_id=prescription.pk)
+
+
+def test_an_unverified_doctor_cannot_sign(patient: User) -> None:
+    doctor = factories.DoctorFactory(pmdc_verified=False)
+    prescription = make_prescription(doctor=doctor, patient=patient)
+
+    with pytest.raises(signing.SigningError, match="PMDC registration"):
+        sign(prescription)
+
+
+def test_a_prescription_past_its_validity_cannot_be_signed(doctor: User, patient: User) -> None:
+    prescription = make_prescription(doctor=doctor, patient=patient, days_valid=-1)
+
+    with pytest.raises(signing.SigningError, match="validity date has passed"):
+        sign(prescription)
+    prescription.refresh_from_db()
+    assert prescription.e_sign_status == ESignStatus.PENDING
+
+
+def test_a_prescription_without_medications_cannot_be_signed(
+    doctor: User, patient: User,
+) -> None:
+    prescription = make_prescription(doctor=doctor, patient=patient, medications=())
+
+    with pytest.raises(signing.SigningError, match="at least one medication"):
+        sign(prescription)
