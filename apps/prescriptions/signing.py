@@ -42,7 +42,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -201,6 +201,15 @@ def prescription_of_party(*, actor: User, prescription_id: int) -> Prescription:
     return prescription
 
 
+def prescription_page_path(prescription_id: int) -> str:
+    """The prescription's page: the writing pages' detail view once it exists, else the
+    signing panel page."""
+    try:
+        return reverse("prescriptions:detail", kwargs={"prescription_id": prescription_id})
+    except NoReverseMatch:
+        return reverse("prescriptions_sign:panel", kwargs={"prescription_id": prescription_id})
+
+
 # --- Services -----------------------------------------------------------------------------
 
 
@@ -263,8 +272,7 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             event=NotificationEvent.PRESCRIPTION_READY,
             title=_("Your prescription is ready"),
             message=_("Your doctor has signed a prescription. You can download it as a PDF."),
-            action_url=reverse("prescriptions_sign:pdf",
-                               kwargs={"prescription_id": prescription.pk}),
+            action_url=prescription_page_path(prescription.pk),
         )
         phi_access_record(
             actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,13 +42,6 @@ def sign_panel_context(*, actor: User, prescription: Prescription) -> dict[str, 
     }
 
 
-def _after_sign(prescription_id: int) -> str:
-    try:  # the writing pages' detail view, where the panel is included, once it exists
-        return reverse("prescriptions:detail", kwargs={"prescription_id": prescription_id})
-    except NoReverseMatch:
-        return reverse("prescriptions_sign:panel", kwargs={"prescription_id": prescription_id})
-
-
 @login_required
 @never_cache
 @require_GET
@@ -78,7 +70,7 @@ def sign(request: HttpRequest, prescription_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Prescription signed. The patient has been notified."))
-    return redirect(_after_sign(prescription_id))
+    return redirect(signing.prescription_page_path(prescription_id))
 
 
 @login_required

@@ -128,6 +128,7 @@ def test_signing_notifies_the_patient_once_and_logs_an_update(
     notes = Notification.objects.filter(user=patient)
     assert notes.count() == 1
     assert notes.get().event == NotificationEvent.PRESCRIPTION_READY
+    assert notes.get().action_url == signing.prescription_page_path(prescription.pk)
     assert not Notification.objects.filter(user=doctor).exists()
     log = PhiAccessLog.objects.get(resource_type=PhiResource.PRESCRIPTION)
     assert (log.actor_id, log.action, log.resource_id, log.patient_id) == (
