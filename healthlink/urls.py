@@ -16,6 +16,10 @@ urlpatterns = [
     path("family-history/", include("apps.records.family_urls")),
     path("privacy/export/", include("apps.exports.urls")),
     path("privacy/", include("apps.audit.urls")),  # "Who accessed my data"
+    # --- rxsign: prescription signing, PDF, public QR verification ---
+    path("prescriptions/", include("apps.prescriptions.urls_sign")),
+    path("verify/rx/", include("apps.prescriptions.urls_verify")),
+    # --- end rxsign ---
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+from celery._state import _set_task_join_will_block
 
 from apps.accounts.models import User
 from tests import factories
@@ -74,3 +76,13 @@ def _flush_past_append_only_triggers() -> None:
 
     execute_sql_flush.past_audit_triggers = True  # type: ignore[attr-defined]
     DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign, assignment]
+
+
+# --- Celery state a real worker leaves behind ---------------------------------------------
+# Starting a worker in this process (the start_worker tests) marks the process as a worker,
+# after which AsyncResult.get() refuses to block ("Never call result.get() within a task!")
+# in every later test of this xdist worker. Put it back after each test.
+@pytest.fixture(autouse=True)
+def _celery_join_may_block() -> Iterator[None]:
+    yield
+    _set_task_join_will_block(False)

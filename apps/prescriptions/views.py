@@ -28,6 +28,7 @@ from apps.prescriptions.forms import (
 )
 from apps.prescriptions.interactions import CheckResult
 from apps.prescriptions.models import Prescription, Severity, WarningType
+from apps.prescriptions.views_sign import sign_panel_context
 from apps.records.permissions import is_practising_doctor
 
 _NAME_FIELD = re.compile(r"^medications-(\d+)-name$")
@@ -81,6 +82,7 @@ def _detail_context(prescription: Prescription, actor: User) -> dict[str, Any]:
         "critical": Severity.CRITICAL.value,
         "ack_form": AcknowledgeForm(),
         "expired": prescription.valid_until <= timezone.now(),
+        "panel": sign_panel_context(actor=actor, prescription=prescription),
     }
 
 

@@ -1,0 +1,136 @@
+"""The printable PDF: contents, access, refusal when unsigned, logging as an export."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from apps.accounts.models import User
+from apps.appointments.models import AppointmentStatus
+from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
+from apps.prescriptions import qr, signing
+from apps.prescriptions.models import Prescription
+from tests import factories
+from tests.prescriptions.signing_support import logged_in, make_prescription
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_url(prescription: Prescription) -> str:
+    return reverse("prescriptions_sign:pdf", kwargs={"prescription_id": prescription.pk})
+
+
+def signed(doctor: User, patient: User, **kwargs: Any) -> Prescription:
+    prescription = make_prescription(doctor=doctor, patient=patient, **kwargs)
+    return signing.prescription_sign(doctor=doctor, prescription_id=prescription.pk)
+
+
+def pdf_text(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_patient_downloads_a_pdf_with_the_medications(
+    doctor: User, django_assert_max_num_queries: Any,
+) -> None:
+    patient = factories.PatientFactory(name="Bilal Ahmed Rana")
+    facility = factories.FacilityFactory(name="Shifa Test Clinic")
+    appointment = factories.AppointmentFactory(
+        patient=patient, doctor=doctor, facility=facility, status=AppointmentStatus.COMPLETED)
+    prescription = signed(doctor, patient, appointment=appointment)
+    client = logged_in(patient)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(pdf_url(prescription))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "no-store" in response["Cache-Control"]
+    assert response.content.startswith(b"%PDF-") and len(response.content) > 1000
+    text = pdf_text(response.content)
+    for expected in ("Amoxicillin", "Paracetamol", "500 mg", "three times a day",
+                     doctor.name, doctor.pmdc_license_number or "", "Shifa Test Clinic",
+                     "Initials: BAR", "Take with food", "Valid until", "Ed25519",
+                     signing.key_fingerprint(prescription.signing_key.public_key)
+                     if prescription.signing_key else "?"):
+        assert expected in text
+    assert "Bilal" not in text
+    reader = PdfReader(io.BytesIO(response.content))
+    images = reader.pages[0].images
+    assert len(images) == 1
+    log = PhiAccessLog.objects.get(action=PhiAction.EXPORT)
+    assert (log.actor_id, log.resource_type, log.resource_id, log.patient_id) == (
+        patient.pk, PhiResource.PRESCRIPTION, prescription.pk, patient.pk)
+
+
+def test_the_pdf_carries_the_verification_url(doctor: User, patient: User) -> None:
+    prescription = signed(doctor, patient)
+
+    text = pdf_text(logged_in(doctor).get(pdf_url(prescription)).content)
+
+    assert qr.verification_url(prescription.pk) in text.replace("\n", "")
+
+
+def test_a_long_prescription_spreads_over_pages(doctor: User, patient: User) -> None:
+    medications = tuple((f"Medicine{n}", "1 tab", "daily", "10 days") for n in range(40))
+    prescription = signed(doctor, patient, medications=medications)
+
+    response = logged_in(patient).get(pdf_url(prescription))
+
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) > 1
+    assert "Medicine39" in pdf_text(response.content)
+
+
+@pytest.mark.parametrize("who", ["other_patient", "other_doctor"])
+def test_outsiders_get_404(who: str, request: pytest.FixtureRequest, doctor: User,
+                           patient: User) -> None:
+    prescription = signed(doctor, patient)
+    actor: User = request.getfixturevalue(who)
+
+    response = logged_in(actor).get(pdf_url(prescription))
+
+    assert response.status_code == 404
+    assert not PhiAccessLog.objects.filter(action=PhiAction.EXPORT).exists()
+
+
+def test_facility_staff_get_404(doctor: User, patient: User) -> None:
+    prescription = signed(doctor, patient)
+
+    assert logged_in(factories.StaffFactory()).get(pdf_url(prescription)).status_code == 404
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(doctor: User, patient: User) -> None:
+    from django.test import Client
+
+    response = Client().get(pdf_url(signed(doctor, patient)))
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_an_unsigned_prescription_is_not_printed(doctor: User, patient: User) -> None:
+    prescription = make_prescription(doctor=doctor, patient=patient)
+
+    response = logged_in(patient).get(pdf_url(prescription))
+
+    assert response.status_code == 409
+    assert "not signed yet" in response.content.decode()
+    assert response["Content-Type"].startswith("text/html")
+    assert not PhiAccessLog.objects.filter(action=PhiAction.EXPORT).exists()
+
+
+def test_a_rejected_prescription_is_not_printed(doctor: User, patient: User) -> None:
+    prescription = signed(doctor, patient)
+    signing.prescription_reject(actor=factories.AdminFactory(), prescription_id=prescription.pk,
+                                reason="wrong patient")
+
+    response = logged_in(patient).get(pdf_url(prescription))
+
+    assert response.status_code == 409
+    assert "rejected" in response.content.decode()
