@@ -272,9 +272,12 @@ BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
 
 # --- Drug checks (openFDA) --------------------------------------------------------------
-# Empty base URL: the online label check is DISABLED and nothing leaves the machine.
-# Production sets OPENFDA_BASE_URL=https://api.fda.gov (the client appends /drug/label.json).
-OPENFDA_BASE_URL = env.str("OPENFDA_BASE_URL", default="")
+# Production queries openFDA (the client appends /drug/label.json). Development (DEBUG) and
+# the tests default to an empty base URL: the online check is DISABLED, the page says so,
+# and nothing leaves the machine; set OPENFDA_BASE_URL to turn it on there.
+OPENFDA_BASE_URL = env.str(
+    "OPENFDA_BASE_URL", default="" if DEBUG or TESTING else "https://api.fda.gov"
+)
 OPENFDA_API_KEY = env.str("OPENFDA_API_KEY", default="")
 OPENFDA_CONNECT_TIMEOUT_SECONDS = env.float("OPENFDA_CONNECT_TIMEOUT_SECONDS", default=3.0)
 OPENFDA_READ_TIMEOUT_SECONDS = env.float("OPENFDA_READ_TIMEOUT_SECONDS", default=10.0)

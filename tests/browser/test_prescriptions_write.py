@@ -1,19 +1,24 @@
 """Prescriptions in Chromium: a doctor writes one with the formset, watches the interaction
-and allergy warnings appear while typing, acknowledges the critical one, and the patient
-finds it in "My prescriptions"."""
+and allergy warnings appear while typing, acknowledges the critical one and signs it; the
+patient finds it in "My prescriptions" and downloads the PDF, whose QR URL verifies."""
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
+from pypdf import PdfReader
 
 from apps.appointments.models import AppointmentStatus
-from apps.prescriptions.models import Prescription, Severity
+from apps.prescriptions import qr
+from apps.prescriptions.models import ESignStatus, Prescription, Severity
 from apps.prescriptions.selectors import unacknowledged_critical_count
 from tests import factories
 
@@ -36,8 +41,8 @@ def fill_row(page: Page, index: int, name: str, dosage: str, frequency: str,
     page.locator(f'[name="medications-{index}-duration"]').fill(duration)
 
 
-def test_a_doctor_writes_a_prescription_and_the_patient_sees_it(
-    new_context: Callable[[], BrowserContext], artifacts_dir: Path,
+def test_a_doctor_writes_and_signs_the_patient_downloads_the_pdf_and_its_qr_verifies(
+    new_context: Callable[[], BrowserContext], artifacts_dir: Path, tmp_path: Path,
 ) -> None:
     patient = factories.PatientFactory.create(name="Sana Iqbal", allergies="Penicillin")
     doctor = factories.DoctorFactory.create(name="Dr Kamran Butt", specialty="Cardiologist")
@@ -86,6 +91,12 @@ def test_a_doctor_writes_a_prescription_and_the_patient_sees_it(
     assert unacknowledged_critical_count(prescription.pk) == 0
     page.screenshot(path=artifacts_dir / "prescriptions-2-acknowledged.png", full_page=True)
 
+    # Signed from the same page: it can no longer be edited.
+    page.get_by_role("button", name="Sign prescription").click()
+    expect(page.get_by_test_id("sign-status")).to_have_text("Signed")
+    expect(page.get_by_role("link", name="Edit this prescription")).to_have_count(0)
+    assert Prescription.objects.get().e_sign_status == ESignStatus.SIGNED
+
     # The patient finds it under "My prescriptions" and opens it.
     patient_page = new_context().new_page()
     log_in(patient_page, patient.email)
@@ -95,3 +106,22 @@ def test_a_doctor_writes_a_prescription_and_the_patient_sees_it(
     row.get_by_role("link").click()
     expect(patient_page.get_by_text("Check INR weekly")).to_be_visible()
     patient_page.screenshot(path=artifacts_dir / "prescriptions-3-patient.png", full_page=True)
+
+    # The patient downloads the PDF; its QR code's URL verifies on the public page.
+    with patient_page.expect_download() as download_info:
+        patient_page.get_by_role("link", name="Download PDF").click()
+    saved = tmp_path / "prescription.pdf"
+    download_info.value.save_as(saved)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(saved.read_bytes())).pages)
+    assert "Warfarin 5mg" in text and "Amoxicillin 500mg" in text
+    check_path = patient_page.get_by_role(
+        "link", name="Check this prescription").get_attribute("href") or ""
+    qr_png = patient_page.get_by_role("img", name="QR code to check this prescription")
+    source = qr_png.get_attribute("src") or ""
+    assert base64.b64decode(source.split(",", 1)[1]) == qr.qr_png(
+        settings.SITE_URL.rstrip("/") + check_path)
+    pharmacy = new_context().new_page()  # anyone, not signed in
+    pharmacy.goto(check_path)
+    expect(pharmacy.get_by_test_id("verdict")).to_contain_text("Genuine")
+    expect(pharmacy.get_by_text("Sana")).to_have_count(0)
+    pharmacy.screenshot(path=artifacts_dir / "prescriptions-4-verified.png", full_page=True)
