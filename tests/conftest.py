@@ -62,7 +62,8 @@ def _celery_queue_per_test_process(worker_id: str) -> None:
 # --- PHI audit trail: flushing append-only tables -----------------------------------------
 # transactional_db empties every table with TRUNCATE after each test; the audit tables'
 # triggers refuse that for every role. The suite connects as a superuser and flushes the way
-# only a superuser could: with triggers off for that one transaction.
+# only a superuser could: with triggers off for that one transaction. The chain head, which
+# a migration makes once on a real database, is put back sealed as that migration makes it.
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_append_only_triggers() -> None:
     from django.db.backends.postgresql.operations import DatabaseOperations
@@ -72,7 +73,12 @@ def _flush_past_append_only_triggers() -> None:
         return
 
     def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
-        flush(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+        from apps.audit import chain
+
+        seal = chain.head_seal(chain_seq=0, row_hash=chain.GENESIS_HASH)
+        head = ("INSERT INTO phi_access_chain_head (id, chain_seq, row_hash, seal) "
+                f"VALUES (1, 0, '{chain.GENESIS_HASH}', '{seal}') ON CONFLICT (id) DO NOTHING")
+        flush(self, ["SET LOCAL session_replication_role = replica", *sql_list, head])
 
     execute_sql_flush.past_audit_triggers = True  # type: ignore[attr-defined]
     DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign, assignment]

@@ -13,7 +13,7 @@ from apps.core import task_queue
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="appointments.send_due_reminders")
+@shared_task(name="appointments.send_due_reminders", ignore_result=False)
 def send_due_reminders() -> dict[str, int]:
     """Beat runs this every minute; overlapping or repeated runs never send a reminder twice."""
     run = reminders.reminders_send_due()

@@ -103,23 +103,17 @@ def _values(entry: PhiAccessLog) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in CHAINED_FIELDS}
 
 
-# The head is made by the first link of a new (or test-flushed) database. Made again later
-# from the rows, it would hide rows cut off the end together with the head, so a missing
-# head while links exist is refused instead (AuditChainBroken) and audit_verify reports it.
-_HEAD_CREATE = """
-    INSERT INTO phi_access_chain_head (id, chain_seq, row_hash, seal)
-    SELECT 1, 0, %s, %s
-    WHERE NOT EXISTS (SELECT 1 FROM phi_access_logs)
-      AND NOT EXISTS (SELECT 1 FROM phi_access_chain_anchors)
-    ON CONFLICT (id) DO NOTHING
-"""
+# The head is made once, sealed, by a migration (audit 0008). It is never made again at run
+# time: a missing head, or one whose seal does not match, means someone edited the chain's
+# end, and writing on would paper over it. Such writes are refused (AuditChainBroken).
+
 
 # The UPDATE locks the head until this transaction ends. RETURNING gives the new sequence
 # number, still the previous row's hash (set below), the row's id and the time, both taken
 # under the lock so that id order and time order follow the chain (one clock: the database's).
 _HEAD_ADVANCE = """
     UPDATE phi_access_chain_head SET chain_seq = chain_seq + 1 WHERE id = 1
-    RETURNING chain_seq, row_hash,
+    RETURNING chain_seq, row_hash, seal,
               nextval(pg_get_serial_sequence('phi_access_logs', 'id')), clock_timestamp()
 """
 
@@ -132,13 +126,11 @@ def link(entry: PhiAccessLog, insert: Callable[[], None]) -> None:
         cursor.execute(_HEAD_ADVANCE)
         head = cursor.fetchone()
         if head is None:
-            cursor.execute(_HEAD_CREATE, [GENESIS_HASH, head_seal(chain_seq=0,
-                                                                  row_hash=GENESIS_HASH)])
-            cursor.execute(_HEAD_ADVANCE)
-            head = cursor.fetchone()
-        if head is None:
             raise AuditChainBroken("The PHI access chain head is missing; run audit_verify.")
-        entry.chain_seq, entry.prev_hash, entry.id, entry.created_at = head
+        seq, previous, seal, entry.id, entry.created_at = head
+        if not hmac.compare_digest(head_seal(chain_seq=seq - 1, row_hash=previous), seal):
+            raise AuditChainBroken("The PHI access chain head is not sealed; run audit_verify.")
+        entry.chain_seq, entry.prev_hash = seq, previous
         entry.row_hash = row_hash(_values(entry))
         insert()
         cursor.execute(

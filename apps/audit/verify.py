@@ -156,24 +156,12 @@ def _check(row: Row, seq: int, previous: str, rows: _Rows) -> ChainBreak | None:
                       f"the content of {where} does not match its hash")
 
 
-def _ids_issued() -> bool:
-    """Whether phi_access_logs ever handed out an id (false on a new, empty database)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_sequence_last_value(pg_get_serial_sequence('phi_access_logs', 'id'))"
-        )
-        row = cursor.fetchone()
-    return row is not None and row[0] is not None
-
-
 def _check_end(
     head: tuple[int, str, str] | None, seq: int, previous: str, count: int
 ) -> ChainBreak | None:
     if head is None:
-        if count or seq or _ids_issued():
-            return ChainBreak(REMOVED, None, seq + 1,
-                              "the chain head row is missing (rows may be cut off the end)")
-        return None
+        return ChainBreak(REMOVED, None, seq + 1,
+                          "the chain head row is missing (rows may be cut off the end)")
     head_seq, head_hash, seal = head
     if not hmac.compare_digest(chain.head_seal(chain_seq=head_seq, row_hash=head_hash), seal):
         return ChainBreak(REMOVED, None, seq + 1,

@@ -11,7 +11,7 @@ from django.db import connection
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="core.healthcheck")
+@shared_task(name="core.healthcheck", ignore_result=False)  # monitoring reads it
 def healthcheck() -> dict[str, bool]:
     """Prove a worker reaches the database and the cache; used by ops and the test suite."""
     with connection.cursor() as cursor:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from apps.audit import chain
 from apps.audit.models import PhiAccessChainHead, PhiAccessLog
 from apps.audit.verify import chain_verify
-from tests.audit.support import log_rows
+from tests.audit.support import as_superuser, log_rows
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,15 +71,51 @@ def test_a_saved_row_cannot_be_saved_again() -> None:
         entry.save()
 
 
-def test_a_new_database_starts_its_head_at_the_first_link() -> None:
-    PhiAccessChainHead.objects.all().delete()
+def test_a_new_database_has_a_sealed_head_and_starts_at_the_first_link() -> None:
+    head = PhiAccessChainHead.objects.get()  # made by a migration
+    assert (head.chain_seq, head.row_hash) == (0, chain.GENESIS_HASH)
+    assert head.seal == chain.head_seal(chain_seq=0, row_hash=chain.GENESIS_HASH)
 
     (first,) = log_rows(1)
 
-    head = PhiAccessChainHead.objects.get()
+    head.refresh_from_db()
     assert (first.chain_seq, first.prev_hash) == (1, chain.GENESIS_HASH)
     assert head.seal == chain.head_seal(chain_seq=1, row_hash=first.row_hash)
     assert chain_verify().intact
+
+
+def test_a_wiped_log_and_head_stay_refused_and_reported() -> None:
+    log_rows(2)
+    as_superuser("DELETE FROM phi_access_logs")
+    as_superuser("DELETE FROM phi_access_chain_head")
+
+    with pytest.raises(chain.AuditChainBroken), transaction.atomic():
+        log_rows(1)
+
+    assert not chain_verify().intact
+
+
+def test_a_head_moved_back_refuses_to_log_so_the_cut_stays_visible() -> None:
+    _first, second, third = log_rows(3)
+    as_superuser("DELETE FROM phi_access_logs WHERE id = %s", [third.pk])
+    as_superuser("UPDATE phi_access_chain_head SET chain_seq = %s, row_hash = %s WHERE id = 1",
+                 [second.chain_seq, second.row_hash])
+
+    with pytest.raises(chain.AuditChainBroken), transaction.atomic():
+        log_rows(1)
+
+    report = chain_verify()
+    assert report.problem is not None and report.problem.kind == "removed"
+
+
+def test_a_log_wiped_under_its_head_shows_the_gap_after_new_links() -> None:
+    log_rows(3)
+    as_superuser("DELETE FROM phi_access_logs")
+
+    log_rows(1)  # the head is intact and sealed: writing goes on, from position 4
+
+    report = chain_verify()
+    assert report.problem is not None and report.problem.kind == "removed"
 
 
 def test_a_missing_head_while_links_exist_refuses_to_log_and_verify_reports_it() -> None:
