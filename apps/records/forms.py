@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.appointments.models import Appointment
 from apps.appointments.validators import validate_calendar_instant
 from apps.records import attachments
+from apps.records.family_forms import refuse_bidi_controls
 from apps.records.models import RecordType
 from apps.records.services import BREAK_GLASS_REASON_MIN_LENGTH, break_glass_reason_error
 
@@ -128,6 +129,7 @@ class BreakGlassForm(forms.Form):
 
     def clean_reason(self) -> str:
         reason: str = self.cleaned_data["reason"].strip()
+        refuse_bidi_controls(reason)  # it is shown to the patient in their access log
         problem = break_glass_reason_error(reason)  # "abcdeabcdeabcdeabcde" says nothing
         if problem is not None:
             raise forms.ValidationError(problem)

@@ -66,6 +66,18 @@ def test_a_reason_in_words_is_accepted(
     assert BreakGlassGrant.objects.get().reason == reason
 
 
+def test_a_reason_with_text_direction_controls_is_refused(
+    identified_patient: User, other_doctor: User,
+) -> None:
+    reason = "Unconscious after a \u202eroad accident, allergies unknown"
+
+    response = logged_in(other_doctor).post(URL, {"identifier": CNIC, "reason": reason})
+
+    assert response.status_code == 200
+    assert b"Remove the invisible text-direction characters" in response.content
+    assert not BreakGlassGrant.objects.exists()
+
+
 def test_a_repeated_look_up_reuses_the_active_grant_without_a_second_notification(
     identified_patient: User, other_doctor: User, record: MedicalRecord,
     django_capture_on_commit_callbacks: Callable[..., Any],
