@@ -208,9 +208,13 @@ def run(args: argparse.Namespace) -> None:
 def parts(real_once: Callable[[], None], requests: int) -> None:
     """CPU of this process in each step of a booking, by wrapping the step's function."""
     from django.contrib import messages
+    from django.contrib.messages.middleware import MessageMiddleware
     from django.db import transaction
 
+    from apps.accounts.middleware import SessionRevocationMiddleware, UserTimezoneMiddleware
     from apps.appointments import availability, services, views
+    from apps.core.htmx import HtmxLoginRedirectMiddleware
+    from apps.core.middleware import ServiceUnavailableMiddleware
 
     spent: dict[str, float] = {}
     patched: list[tuple[object, str, object]] = []
@@ -240,6 +244,16 @@ def parts(real_once: Callable[[], None], requests: int) -> None:
     wrap(services, "_queue_booked_notifications", "    task queued (on commit)")
     wrap(messages, "success", "view: message")
     wrap(views, "redirect", "view: redirect")
+    wrap(views, "doctor_facilities", "view: facilities queryset")
+    wrap(views.selectors, "user_zone", "view: time zone")
+    wrap(MessageMiddleware, "process_response", "messages stored (response)")
+    # Our own middlewares, each with everything inside it (settings.MIDDLEWARE order): one's
+    # own cost is its figure minus the next one's (simple_history's sits between the time
+    # zone's and the outage page's). The session revocation check loads request.user.
+    wrap(SessionRevocationMiddleware, "__call__", "mw: session revocation (+ inner)")
+    wrap(UserTimezoneMiddleware, "__call__", "mw: user time zone (+ inner)")
+    wrap(ServiceUnavailableMiddleware, "__call__", "mw: outage page (+ inner)")
+    wrap(HtmxLoginRedirectMiddleware, "__call__", "mw: htmx login redirect (+ inner)")
     total = time.process_time()
     try:
         for _ in range(requests):
