@@ -24,7 +24,7 @@ from apps.accounts.models import User
 from apps.appointments.models import Appointment
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
-from apps.prescriptions import drugs, selectors
+from apps.prescriptions import selectors
 from apps.prescriptions.interactions import CheckResult, check_medications
 from apps.prescriptions.models import (
     ESignStatus,
@@ -134,17 +134,16 @@ def warnings_replace(*, prescription: Prescription, names: Sequence[str],
     return result
 
 
-def _queue_online_check(prescription_id: int, names: Sequence[str]) -> None:
+def _queue_online_check(prescription_id: int) -> None:
     """After commit, ask the Celery task to check the list against openFDA labels."""
     if not settings.OPENFDA_BASE_URL:
         return  # DISABLED: the page says the online check is unavailable
-    normalized = sorted({m.text for m in drugs.normalize_all(names) if m.text})
 
     def send() -> None:
         from apps.prescriptions.tasks import run_openfda_check
 
         try:
-            run_openfda_check.delay(normalized)
+            run_openfda_check.delay(prescription_id)
         except Exception:  # a broker outage must not fail a saved prescription
             logger.exception("openfda check not queued prescription=%s", prescription_id)
 
@@ -255,7 +254,7 @@ def prescription_create(
 
     _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
          resource_id=prescription.pk, patient_id=patient_id, request=request, refused=False)
-    _queue_online_check(prescription.pk, names)
+    _queue_online_check(prescription.pk)
     logger.info("prescription created prescription=%s doctor=%s medications=%d warnings=%d",
                 prescription.pk, doctor.pk, len(medications), len(result.warnings))
     return prescription
@@ -336,7 +335,7 @@ def prescription_update(
     _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
          resource_id=prescription.pk, patient_id=prescription.patient_id, request=request,
          refused=False)
-    _queue_online_check(prescription.pk, names)
+    _queue_online_check(prescription.pk)
     logger.info("prescription updated prescription=%s medications=%d warnings=%d",
                 prescription.pk, len(medications), len(result.warnings))
     return prescription
