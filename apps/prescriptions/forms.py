@@ -13,17 +13,27 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.appointments.models import Appointment
+from apps.core.text import has_bidi_controls
 from apps.prescriptions.services import (
     ACKNOWLEDGEMENT_REASON_MAX_LENGTH,
     DEFAULT_VALIDITY_DAYS,
     MAX_MEDICATIONS,
     MedicationInput,
 )
+from apps.prescriptions.signing import REJECTION_REASON_MAX_LENGTH
 from apps.records.forms import AppointmentChoiceField
 
 TEXT_MAX_LENGTH = 5000
 FORMSET_PREFIX = "medications"
 DATALIST_ID = "drug-suggestions"
+
+
+def refuse_bidi_controls(value: str) -> None:
+    """Direction overrides reorder what a reader sees; no free text here needs them."""
+    if has_bidi_controls(value or ""):
+        raise forms.ValidationError(
+            _("Remove the hidden text-direction characters."), code="bidi_controls",
+        )
 
 
 def default_valid_until(zone: zoneinfo.ZoneInfo) -> date:
@@ -133,4 +143,23 @@ class AcknowledgeForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is this prescription still appropriate?"),
         max_length=ACKNOWLEDGEMENT_REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[refuse_bidi_controls],
+        error_messages={"required": _("Give a reason to acknowledge the warning.")},
     )
+
+
+class RejectForm(forms.Form):
+    """The reason pharmacy staff or an admin gives for rejecting a signed prescription.
+
+    CharField strips the text and refuses NUL characters (PostgreSQL cannot store them)."""
+
+    reason = forms.CharField(
+        label=_("Reason"), max_length=REJECTION_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}), validators=[refuse_bidi_controls],
+        error_messages={"required": _("Give a reason for the rejection.")},
+    )
+
+
+def error_text(form: forms.Form) -> str:
+    """All of a form's errors as one sentence-per-error message for the messages frame."""
+    return " ".join(str(message) for errors in form.errors.values() for message in errors)

@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import ADMIN_ROLES, User
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
+from apps.core.text import has_bidi_controls
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.prescriptions import qr
@@ -64,6 +65,7 @@ logger = logging.getLogger(__name__)
 
 ALGORITHM = "Ed25519"
 CANONICAL_VERSION = 1
+REJECTION_REASON_MAX_LENGTH = 2000
 
 
 class SigningError(Exception):
@@ -291,6 +293,11 @@ def prescription_reject(*, actor: User, prescription_id: int, reason: str,
         raise PrescriptionNotFound(_("Prescription not found."))
     if not reason:
         raise SigningError(_("Give a reason for the rejection."))
+    if len(reason) > REJECTION_REASON_MAX_LENGTH:
+        raise SigningError(_("Keep the reason under %(count)s characters.")
+                           % {"count": REJECTION_REASON_MAX_LENGTH})
+    if "\x00" in reason or has_bidi_controls(reason):
+        raise SigningError(_("The reason contains characters that cannot be saved."))
     with transaction.atomic():
         prescription = (
             Prescription.objects.select_for_update(of=("self",))

@@ -24,6 +24,7 @@ from apps.prescriptions.forms import (
     BaseMedicationFormSet,
     PrescriptionForm,
     default_valid_until,
+    error_text,
     medication_formset,
 )
 from apps.prescriptions.interactions import CheckResult
@@ -250,7 +251,7 @@ def warning_acknowledge(request: HttpRequest, prescription_id: int,
     doctor = _user(request)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give a reason to acknowledge the warning."))
+        messages.error(request, error_text(form))
         return redirect("prescriptions:detail", prescription_id=prescription_id)
     try:
         services.warning_acknowledge(
