@@ -60,6 +60,7 @@ from apps.prescriptions.models import (
     PrescriptionMedication,
 )
 from apps.prescriptions.selectors import unacknowledged_critical_count
+from apps.prescriptions.services import warnings_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +236,14 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             raise SigningError(_(
                 "The prescription's validity date has passed: write a new prescription."
             ))
+        # The patient's allergies may have changed since the prescription was saved.
+        refreshed = warnings_refresh(prescription=prescription)
         critical = unacknowledged_critical_count(prescription.pk)
+        if critical and refreshed:
+            raise SigningError(_(
+                "The checks were run again against the patient's current allergies and "
+                "found a new critical warning: acknowledge it with a reason before signing."
+            ))
         if critical:
             raise SigningError(_(
                 "Acknowledge every critical warning with a reason before signing."

@@ -98,6 +98,11 @@ def prescription_detail(request: HttpRequest, prescription_id: int) -> HttpRespo
         )
     except services.PrescriptionNotFound:
         raise Http404 from None
+    if services.warnings_refresh_if_stale(doctor=actor, prescription=prescription):
+        # The patient's allergies changed since the last save: show the fresh warnings.
+        prescription = selectors.prescription_get(prescription_id=prescription.pk)
+        messages.warning(request, _("The checks were run again against the patient's "
+                                    "current allergies, and the warnings changed."))
     return render(request, "prescriptions/detail.html", _detail_context(prescription, actor))
 
 
