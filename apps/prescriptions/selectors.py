@@ -101,7 +101,8 @@ def unacknowledged_critical_count(prescription_id: int) -> int:
 class OnlineView:
     """What the page says about the openFDA check of one medication list.
 
-    ``state``: "pending" (queued, no outcome yet), "unavailable" (disabled, unreachable or
+    ``state``: "nothing" (fewer than two medications: nothing to check online),
+    "pending" (queued, no outcome yet), "unavailable" (disabled, unreachable or
     rate limited: only the offline result counts), "ran" (labels were scanned; see
     ``complete`` and ``warnings``). ``none_found`` is the only licence to say "no
     interactions found online".
@@ -115,6 +116,10 @@ class OnlineView:
 
 
 def online_check(*, names: Sequence[str]) -> OnlineView:
+    if len({m.text for m in drugs.normalize_all(names) if m.text}) < 2:
+        # One medication has nothing to interact with: openFDA is not asked, so the page
+        # must not claim that its labels mention no interactions.
+        return OnlineView(state="nothing", status="")
     if not settings.OPENFDA_BASE_URL:
         return OnlineView(state="unavailable", status=OnlineStatus.DISABLED.value)
     result = cached_check(names)

@@ -455,6 +455,35 @@ def test_openfda_not_yet_run_is_pending_not_clean(patient: User, doctor: User,
     assert b"mention no interactions" not in content
 
 
+def test_one_medication_says_nothing_to_check_online_not_none_found(
+    patient: User, doctor: User, fake_openfda, django_capture_on_commit_callbacks,
+) -> None:
+    visit(patient, doctor)
+    client = logged_in(doctor)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(create_url(patient), form_data("Warfarin 5mg"))
+    content = client.get(detail_url(Prescription.objects.get())).content
+
+    assert b"Nothing to check online" in content
+    assert b"mention no interactions" not in content
+    assert fake_openfda.requests == []
+
+
+def test_a_partial_online_check_says_some_medications_had_no_label(
+    patient: User, doctor: User, fake_openfda,
+) -> None:
+    visit(patient, doctor)
+    prescription = write(doctor, patient, "Warfarin 5mg", "Aspirin")
+    store_check(["Warfarin 5mg", "Aspirin"], OnlineCheckResult(
+        status=OnlineStatus.PARTIAL, checked=("warfarin",), no_label=("aspirin",)))
+
+    content = logged_in(doctor).get(detail_url(prescription)).content
+
+    assert b"openFDA had no label for some medications" in content
+    assert b"for every medication" not in content
+
+
 def test_stored_warnings_match_the_model_rows(patient: User, doctor: User) -> None:
     visit(patient, doctor)
     prescription = write(doctor, patient, "Warfarin 5mg", "Aspirin 75mg")
