@@ -50,7 +50,7 @@ class PrescriptionForm(forms.Form):
     )
     instructions = forms.CharField(
         label=_("Instructions for the patient"), required=False, max_length=TEXT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}), validators=[refuse_bidi_controls],
     )
 
     def __init__(self, *args: Any, appointments: QuerySet[Appointment],
@@ -75,11 +75,16 @@ class MedicationForm(forms.Form):
         label=_("Medication"), required=False, max_length=255,
         widget=forms.TextInput(attrs={"list": DATALIST_ID, "autocomplete": "off",
                                       "class": "medication-name"}),
+        validators=[refuse_bidi_controls],
     )
-    dosage = forms.CharField(label=_("Dosage"), required=False, max_length=100)
-    frequency = forms.CharField(label=_("Frequency"), required=False, max_length=100)
-    duration = forms.CharField(label=_("Duration"), required=False, max_length=100)
-    instructions = forms.CharField(label=_("Notes"), required=False, max_length=1000)
+    dosage = forms.CharField(label=_("Dosage"), required=False, max_length=100,
+                             validators=[refuse_bidi_controls])
+    frequency = forms.CharField(label=_("Frequency"), required=False, max_length=100,
+                                validators=[refuse_bidi_controls])
+    duration = forms.CharField(label=_("Duration"), required=False, max_length=100,
+                               validators=[refuse_bidi_controls])
+    instructions = forms.CharField(label=_("Notes"), required=False, max_length=1000,
+                                   validators=[refuse_bidi_controls])
 
     REQUIRED = ("name", "dosage", "frequency", "duration")
 

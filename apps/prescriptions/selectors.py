@@ -15,6 +15,7 @@ from apps.appointments.models import Appointment, AppointmentStatus
 from apps.prescriptions import drugs
 from apps.prescriptions.interactions import DrugWarning
 from apps.prescriptions.models import (
+    ESignStatus,
     Prescription,
     PrescriptionMedication,
     PrescriptionWarning,
@@ -44,10 +45,12 @@ def _empty_page() -> Page[Prescription]:
 
 
 def prescriptions_own(*, actor: Actor, page: Any = 1) -> Page[Prescription]:
-    """The acting patient's prescriptions, newest first; an empty page for anyone else."""
+    """The acting patient's signed (or rejected) prescriptions, newest first; unsigned
+    drafts are the doctor's until signed. An empty page for anyone else."""
     if not isinstance(actor, User) or actor.role != Role.PATIENT or not actor.is_active:
         return _empty_page()
-    queryset = _listing(Prescription.objects.filter(patient_id=actor.pk))
+    queryset = _listing(Prescription.objects.filter(patient_id=actor.pk)
+                        .exclude(e_sign_status=ESignStatus.PENDING))
     return Paginator(queryset, PAGE_SIZE).get_page(page)
 
 

@@ -174,7 +174,8 @@ def signature_valid(prescription: Prescription,
 
 
 def prescription_of_party(*, actor: User, prescription_id: int) -> Prescription:
-    """The prescription if the actor is its patient or its doctor; PrescriptionNotFound else.
+    """The prescription if the actor is its doctor, or its patient once it is signed;
+    PrescriptionNotFound else (a patient never sees an unsigned draft).
 
     Loaded with what the signing panel and the PDF need; the patient's encrypted columns
     are left unread.
@@ -195,7 +196,8 @@ def prescription_of_party(*, actor: User, prescription_id: int) -> Prescription:
             "appointment__facility__city",
         )
         .filter(pk=prescription_id)
-        .filter(models.Q(patient_id=actor.pk) | models.Q(doctor_id=actor.pk))
+        .filter((models.Q(patient_id=actor.pk) & ~models.Q(e_sign_status=ESignStatus.PENDING))
+                | models.Q(doctor_id=actor.pk))
         .first()
     )
     if prescription is None:

@@ -117,11 +117,13 @@ def test_an_anonymous_visitor_is_sent_to_log_in(doctor: User, patient: User) -> 
 def test_an_unsigned_prescription_is_not_printed(doctor: User, patient: User) -> None:
     prescription = make_prescription(doctor=doctor, patient=patient)
 
-    response = logged_in(patient).get(pdf_url(prescription))
+    response = logged_in(doctor).get(pdf_url(prescription))
+    hidden = logged_in(patient).get(pdf_url(prescription))
 
     assert response.status_code == 409
     assert "not signed yet" in response.content.decode()
     assert response["Content-Type"].startswith("text/html")
+    assert hidden.status_code == 404  # the patient never sees an unsigned draft
     assert not PhiAccessLog.objects.filter(action=PhiAction.EXPORT).exists()
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
+from apps.prescriptions import signing
 from apps.prescriptions.models import (
     ESignStatus,
     Prescription,
@@ -21,6 +22,11 @@ from apps.prescriptions.models import (
 from apps.prescriptions.openfda import OnlineCheckResult, OnlineStatus, store_check
 from tests import factories
 from tests.prescriptions.writing_support import form_data, logged_in, visit, write
+
+
+def write_signed(doctor: User, patient: User, *names: str, **kwargs: object) -> Prescription:
+    prescription = write(doctor, patient, *names, **kwargs)
+    return signing.prescription_sign(doctor=doctor, prescription_id=prescription.pk)
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +259,8 @@ def test_autocomplete_suggests_bundled_names_to_doctors_only(doctor: User,
 def test_the_patient_reads_their_prescription_and_it_is_logged(patient: User,
                                                                doctor: User) -> None:
     visit(patient, doctor)
-    prescription = write(doctor, patient, "Paracetamol 500mg", instructions="With water")
+    prescription = write_signed(doctor, patient, "Paracetamol 500mg",
+                                instructions="With water")
     before = PhiAccessLog.objects.count()
 
     response = logged_in(patient).get(detail_url(prescription))
@@ -307,8 +314,8 @@ def test_the_patient_list_is_theirs_and_paginated(patient: User, other_patient: 
     visit(patient, doctor)
     visit(other_patient, doctor)
     for _index in range(21):
-        write(doctor, patient, "Paracetamol 500mg")
-    write(doctor, other_patient, "Cetirizine 10mg")
+        write_signed(doctor, patient, "Paracetamol 500mg")
+    write_signed(doctor, other_patient, "Cetirizine 10mg")
     client = logged_in(patient)
 
     first = client.get(reverse("prescriptions:list"))
@@ -319,6 +326,43 @@ def test_the_patient_list_is_theirs_and_paginated(patient: User, other_patient: 
     assert second.content.count(b"Paracetamol 500mg") == 1
     assert b"Cetirizine" not in first.content + second.content
     assert b"Page 1 of 2" in first.content
+
+
+def test_the_patient_does_not_see_an_unsigned_draft(patient: User, doctor: User) -> None:
+    visit(patient, doctor)
+    draft = write(doctor, patient, "Cetirizine 10mg")
+    write_signed(doctor, patient, "Paracetamol 500mg")
+    client = logged_in(patient)
+
+    listing = client.get(reverse("prescriptions:list")).content
+    page = client.get(detail_url(draft))
+    panel = client.get(reverse("prescriptions_sign:panel",
+                               kwargs={"prescription_id": draft.pk}))
+
+    assert b"Paracetamol 500mg" in listing
+    assert b"Cetirizine" not in listing
+    assert page.status_code == 404
+    assert panel.status_code == 404
+    assert logged_in(doctor).get(detail_url(draft)).status_code == 200
+    signing.prescription_sign(doctor=doctor, prescription_id=draft.pk)
+    assert client.get(detail_url(draft)).status_code == 200
+
+
+def test_the_doctor_nav_links_to_their_prescriptions(doctor: User) -> None:
+    content = logged_in(doctor).get(reverse("prescriptions:list")).content.decode()
+
+    assert f'href="{reverse("prescriptions:list")}" aria-current="page"' in content
+
+
+def test_a_medication_name_with_bidi_controls_is_refused(patient: User, doctor: User) -> None:
+    visit(patient, doctor)
+
+    response = logged_in(doctor).post(create_url(patient),
+                                      form_data("Paracetamol \u202e500mg"))
+
+    assert response.status_code == 200
+    assert "Remove the hidden text-direction characters." in response.content.decode()
+    assert not Prescription.objects.exists()
 
 
 def test_the_doctor_list_holds_only_their_own(patient: User, doctor: User,
