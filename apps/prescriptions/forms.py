@@ -32,7 +32,8 @@ def refuse_bidi_controls(value: str) -> None:
     """Direction overrides reorder what a reader sees; no free text here needs them."""
     if has_bidi_controls(value or ""):
         raise forms.ValidationError(
-            _("Remove the hidden text-direction characters."), code="bidi_controls",
+            _("Remove the invisible text-direction characters from this text."),
+            code="bidi_controls",
         )
 
 

@@ -30,7 +30,7 @@ def reject_url(prescription: Prescription) -> str:
     [
         ("a\x00b", "Null characters are not allowed."),
         ("x" * 2001, "at most 2000 characters"),
-        ("Dose \u202ewrong", "Remove the hidden text-direction characters."),
+        ("Dose \u202ewrong", "Remove the invisible text-direction characters"),
         ("   ", "Give a reason for the rejection."),
     ],
 )
@@ -74,7 +74,7 @@ def test_the_reject_service_refuses_what_cannot_be_stored(doctor: User, patient:
     [
         ("Tolerated \x00 before", "Null characters are not allowed."),
         ("x" * 1001, "at most 1000 characters"),
-        ("Tolerated \u202e before", "Remove the hidden text-direction characters."),
+        ("Tolerated \u202e before", "Remove the invisible text-direction characters"),
         ("", "Give a reason to acknowledge the warning."),
     ],
 )

@@ -361,7 +361,7 @@ def test_a_medication_name_with_bidi_controls_is_refused(patient: User, doctor: 
                                       form_data("Paracetamol \u202e500mg"))
 
     assert response.status_code == 200
-    assert "Remove the hidden text-direction characters." in response.content.decode()
+    assert "Remove the invisible text-direction characters" in response.content.decode()
     assert not Prescription.objects.exists()
 
 
