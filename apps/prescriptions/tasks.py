@@ -38,6 +38,11 @@ def run_openfda_check(self: Task, prescription_id: int) -> dict[str, Any]:
     from the cache, so a redelivered or repeated task makes no second request. Each attempt
     stores its outcome at once, so the page can say "unavailable" while retries go on.
     """
+    if not isinstance(prescription_id, int) or isinstance(prescription_id, bool):
+        # A message queued by the old signature (a list of names): drop it without logging
+        # its arguments; the page shows "pending" until the prescription is saved again.
+        logger.warning("openfda check dropped: old-style arguments")
+        return {"status": "ignored"}
     medication_names = list(
         PrescriptionMedication.objects.filter(prescription_id=prescription_id)
         .order_by("pk").values_list("name", flat=True)

@@ -120,3 +120,13 @@ def test_a_prescription_without_medications_is_not_checked(fake_openfda):
 
     assert outcome == {"status": "no_medications"}
     assert fake_openfda.requests == []
+
+
+def test_a_message_with_the_old_name_list_is_dropped_without_a_request(
+    fake_openfda, caplog: pytest.LogCaptureFixture,
+):
+    outcome = run_openfda_check.apply(args=[["warfarin", "aspirin"]]).get()
+
+    assert outcome == {"status": "ignored"}
+    assert fake_openfda.requests == []
+    assert "warfarin" not in caplog.text
