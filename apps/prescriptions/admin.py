@@ -26,12 +26,14 @@ from apps.core.admin import (
     select_related_without_phi,
 )
 from apps.prescriptions import signing
+from apps.prescriptions.forms import refuse_bidi_controls
 from apps.prescriptions.models import Prescription, PrescriptionMedication, PrescriptionWarning
 
 
 class RejectForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea,
-                             max_length=2000)
+                             max_length=signing.REJECTION_REASON_MAX_LENGTH,
+                             validators=[refuse_bidi_controls])
 
 
 class MedicationInline(ReadOnlyTabularInline):

@@ -200,8 +200,34 @@ def _resolve(key: str) -> tuple[str, ...] | None:
     return None
 
 
+# "Brand (generic + generic)": the shape the autocomplete used to insert, and a common way
+# of writing a brand with its ingredients.
+_TRAILING_PARENTHESIS = re.compile(r"^(?P<outer>[^()]*?)\s*\((?P<inner>[^()]*)\)\s*$")
+
+
 def normalize(entered: str) -> Medication:
-    """Resolve one entered medication name (brand, generic, with strength and form)."""
+    """Resolve one entered medication name (brand, generic, with strength and form).
+
+    A trailing parenthesis, "Augmentin (amoxicillin + clavulanic acid)", is read as a name
+    and its ingredients: the name outside decides when it is known (with the ingredients
+    inside added when they are known too), otherwise the ingredients inside decide.
+    """
+    match = _TRAILING_PARENTHESIS.match(entered)
+    if match and match.group("outer").strip() and match.group("inner").strip():
+        outer = _normalize_plain(match.group("outer"))
+        inner = _normalize_plain(match.group("inner"))
+        if outer.is_known:
+            extra = inner.components if inner.is_known else ()
+            return Medication(entered=entered, text=outer.text,
+                              components=tuple(dict.fromkeys(outer.components + extra)),
+                              unknown=())
+        if inner.is_known:
+            return Medication(entered=entered, text=inner.text,
+                              components=inner.components, unknown=())
+    return _normalize_plain(entered)
+
+
+def _normalize_plain(entered: str) -> Medication:
     text = clean_text(_STRENGTH.sub(" ", unicodedata.normalize("NFKC", entered).casefold()))
     whole = name_key(_strip_forms(text))
     resolved = _resolve(whole)
@@ -255,16 +281,28 @@ def label_search_name(generic: str) -> str:
     return catalog().us_names.get(generic, generic)
 
 
-def suggestions(prefix: str, *, limit: int = 10) -> list[str]:
-    """Autocomplete: generics, then brands shown as "Brand (generic)", starting with prefix."""
+@dataclass(frozen=True)
+class Suggestion:
+    """One autocomplete option: ``value`` is inserted (a name the checker resolves on its
+    own), ``label`` is shown beside it ("Brand (generic)")."""
+
+    value: str
+    label: str
+
+
+def suggestions(prefix: str, *, limit: int = 10) -> list[Suggestion]:
+    """Autocomplete: generics, then brands (label "Brand (generic)"), starting with prefix."""
     key = name_key(prefix)
     if not key:
         return []
     data = catalog()
-    generics = sorted(name for name in data.generics if name.startswith(key))
+    generics = [Suggestion(value=name, label=name)
+                for name in sorted(name for name in data.generics if name.startswith(key))]
     brands = sorted(
-        f"{data.brand_display[brand]} ({' + '.join(data.brands[brand])})"
-        for brand in data.brands if brand.startswith(key)
+        (Suggestion(value=data.brand_display[brand],
+                    label=f"{data.brand_display[brand]} ({' + '.join(data.brands[brand])})")
+         for brand in data.brands if brand.startswith(key)),
+        key=lambda suggestion: suggestion.label,
     )
     return (generics + brands)[:limit]
 

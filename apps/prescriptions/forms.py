@@ -13,17 +13,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.appointments.models import Appointment
+from apps.core.text import has_bidi_controls
 from apps.prescriptions.services import (
     ACKNOWLEDGEMENT_REASON_MAX_LENGTH,
     DEFAULT_VALIDITY_DAYS,
     MAX_MEDICATIONS,
     MedicationInput,
 )
+from apps.prescriptions.signing import REJECTION_REASON_MAX_LENGTH
 from apps.records.forms import AppointmentChoiceField
 
 TEXT_MAX_LENGTH = 5000
 FORMSET_PREFIX = "medications"
 DATALIST_ID = "drug-suggestions"
+
+
+def refuse_bidi_controls(value: str) -> None:
+    """Direction overrides reorder what a reader sees; no free text here needs them."""
+    if has_bidi_controls(value or ""):
+        raise forms.ValidationError(
+            _("Remove the invisible text-direction characters from this text."),
+            code="bidi_controls",
+        )
 
 
 def default_valid_until(zone: zoneinfo.ZoneInfo) -> date:
@@ -40,7 +51,7 @@ class PrescriptionForm(forms.Form):
     )
     instructions = forms.CharField(
         label=_("Instructions for the patient"), required=False, max_length=TEXT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}), validators=[refuse_bidi_controls],
     )
 
     def __init__(self, *args: Any, appointments: QuerySet[Appointment],
@@ -65,11 +76,16 @@ class MedicationForm(forms.Form):
         label=_("Medication"), required=False, max_length=255,
         widget=forms.TextInput(attrs={"list": DATALIST_ID, "autocomplete": "off",
                                       "class": "medication-name"}),
+        validators=[refuse_bidi_controls],
     )
-    dosage = forms.CharField(label=_("Dosage"), required=False, max_length=100)
-    frequency = forms.CharField(label=_("Frequency"), required=False, max_length=100)
-    duration = forms.CharField(label=_("Duration"), required=False, max_length=100)
-    instructions = forms.CharField(label=_("Notes"), required=False, max_length=1000)
+    dosage = forms.CharField(label=_("Dosage"), required=False, max_length=100,
+                             validators=[refuse_bidi_controls])
+    frequency = forms.CharField(label=_("Frequency"), required=False, max_length=100,
+                                validators=[refuse_bidi_controls])
+    duration = forms.CharField(label=_("Duration"), required=False, max_length=100,
+                               validators=[refuse_bidi_controls])
+    instructions = forms.CharField(label=_("Notes"), required=False, max_length=1000,
+                                   validators=[refuse_bidi_controls])
 
     REQUIRED = ("name", "dosage", "frequency", "duration")
 
@@ -133,4 +149,23 @@ class AcknowledgeForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is this prescription still appropriate?"),
         max_length=ACKNOWLEDGEMENT_REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[refuse_bidi_controls],
+        error_messages={"required": _("Give a reason to acknowledge the warning.")},
     )
+
+
+class RejectForm(forms.Form):
+    """The reason pharmacy staff or an admin gives for rejecting a signed prescription.
+
+    CharField strips the text and refuses NUL characters (PostgreSQL cannot store them)."""
+
+    reason = forms.CharField(
+        label=_("Reason"), max_length=REJECTION_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}), validators=[refuse_bidi_controls],
+        error_messages={"required": _("Give a reason for the rejection.")},
+    )
+
+
+def error_text(form: forms.Form) -> str:
+    """All of a form's errors as one sentence-per-error message for the messages frame."""
+    return " ".join(str(message) for errors in form.errors.values() for message in errors)

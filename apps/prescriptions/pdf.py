@@ -2,13 +2,16 @@
 
 The document uses the standard Helvetica fonts with WinAnsi encoding and embeds the QR code
 as a grey-scale image.
-# LIMITATION: text outside Latin-1 (Urdu) prints as "?" — matters once names or medications
-# are written in Urdu script; the labels are printed in English for that reason.
+# LIMITATION: no Unicode font is embedded, so only text that WinAnsi (cp1252) can encode is
+# printable. A prescription with other text (Urdu script in a name, a dosage, the
+# instructions …) is refused with a message naming the kinds of field, never printed with
+# "?" in place of a dosage. The labels are printed in English for the same reason.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import textwrap
 import zlib
 from dataclasses import dataclass, field
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image
 
 from apps.accounts.models import User
@@ -25,10 +29,35 @@ from apps.prescriptions import qr, signing
 from apps.prescriptions.models import ESignStatus, Prescription
 from apps.prescriptions.verification import age_on
 
+logger = logging.getLogger(__name__)
+
 PAGE_WIDTH, PAGE_HEIGHT = 595, 842  # A4 in points
 MARGIN = 50
 QR_SIZE = 130
 WRAP = 64  # keeps the text left of the QR code
+
+
+PDF_ENCODING = "cp1252"  # what the standard fonts' WinAnsiEncoding can show
+
+# The kinds of field a PDF line carries, named for the refusal message (no values in it).
+FIELD_KINDS = {
+    "doctor": gettext_lazy("the doctor's name"),
+    "facility": gettext_lazy("the facility's name or city"),
+    "patient": gettext_lazy("the patient's initials"),
+    "medication": gettext_lazy("a medication name"),
+    "dosage": gettext_lazy("a dosage, frequency or duration"),
+    "notes": gettext_lazy("a medication's notes"),
+    "instructions": gettext_lazy("the instructions"),
+    "other": gettext_lazy("other text"),
+}
+
+
+class UnprintableText(Exception):
+    """Text the PDF fonts cannot show; ``kinds`` are FIELD_KINDS keys, never the text."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        super().__init__(", ".join(kinds))
+        self.kinds = kinds
 
 
 @dataclass
@@ -37,21 +66,32 @@ class _Line:
     size: int = 10
     bold: bool = False
     gap: int = 0  # extra space before the line
+    kind: str = "other"
 
 
 @dataclass
 class _Document:
     lines: list[_Line] = field(default_factory=list)
 
-    def add(self, text: str, *, size: int = 10, bold: bool = False, gap: int = 0) -> None:
+    def add(self, text: str, *, size: int = 10, bold: bool = False, gap: int = 0,
+            kind: str = "other") -> None:
         first = True
         for part in textwrap.wrap(text, WRAP) or [""]:
-            self.lines.append(_Line(part, size, bold, gap if first else 0))
+            self.lines.append(_Line(part, size, bold, gap if first else 0, kind))
             first = False
+
+    def unprintable_kinds(self) -> list[str]:
+        kinds = []
+        for line in self.lines:
+            try:
+                line.text.encode(PDF_ENCODING)
+            except UnicodeEncodeError:
+                kinds.append(line.kind)
+        return [kind for kind in FIELD_KINDS if kind in kinds]
 
 
 def _escape(text: str) -> bytes:
-    raw = text.encode("cp1252", errors="replace")
+    raw = text.encode(PDF_ENCODING)  # strict: unprintable text was refused before
     return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
@@ -68,29 +108,31 @@ def _content(prescription: Prescription) -> _Document:
     document.add(_("HealthLink prescription"), size=16, bold=True)
     document.add(_("Prescription #%(id)s") % {"id": prescription.pk}, size=11)
     document.add(_("Doctor"), bold=True, gap=14)
-    document.add(doctor.display_name)
+    document.add(doctor.display_name, kind="doctor")
     document.add(_("PMDC number: %(pmdc)s") % {"pmdc": doctor.pmdc_license_number or "-"})
     facility = prescription.appointment.facility if prescription.appointment else None
     if facility is not None:
         document.add(_("Facility: %(name)s, %(city)s") % {"name": facility.name,
-                                                          "city": facility.city})
+                                                          "city": facility.city},
+                     kind="facility")
     age = age_on(patient.date_of_birth, timezone.localdate())
     document.add(_("Patient"), bold=True, gap=10)
-    document.add(_("Initials: %(initials)s") % {"initials": patient.initials})
+    document.add(_("Initials: %(initials)s") % {"initials": patient.initials},
+                 kind="patient")
     document.add(_("Age: %(age)s") % {"age": age if age is not None else "-"})
 
     document.add(_("Medications"), bold=True, gap=10)
     for number, medication in enumerate(prescription.medications.order_by("pk"), start=1):
-        document.add(f"{number}. {medication.name}", bold=True, gap=4)
+        document.add(f"{number}. {medication.name}", bold=True, gap=4, kind="medication")
         document.add(_("Dosage: %(dosage)s; frequency: %(frequency)s; duration: %(duration)s")
                      % {"dosage": medication.dosage, "frequency": medication.frequency,
-                        "duration": medication.duration})
+                        "duration": medication.duration}, kind="dosage")
         if medication.instructions:
-            document.add(medication.instructions)
+            document.add(medication.instructions, kind="notes")
     if prescription.instructions:
         document.add(_("Instructions"), bold=True, gap=10)
         for paragraph in prescription.instructions.splitlines():
-            document.add(paragraph)
+            document.add(paragraph, kind="instructions")
     document.add(_("Valid until: %(when)s") % {"when": _when(prescription.valid_until)},
                  bold=True, gap=10)
 
@@ -138,7 +180,17 @@ def prescription_pdf_export(*, actor: User, prescription_id: int,
     if prescription.e_sign_status == ESignStatus.REJECTED:
         raise signing.SigningError(_("This prescription was rejected, so it cannot be "
                                      "printed."))
-    document = prescription_pdf(prescription)
+    try:
+        document = prescription_pdf(prescription)
+    except UnprintableText as exc:
+        logger.info("prescription pdf refused id=%s unprintable=%s", prescription.pk,
+                    ",".join(exc.kinds))  # kinds of field only, never their text
+        raise signing.SigningError(
+            _("This prescription cannot be printed yet: the PDF cannot show the script used "
+              "in %(fields)s (for example Urdu). Printing such text is not supported yet; "
+              "the prescription itself is valid and can be checked online.")
+            % {"fields": "; ".join(str(FIELD_KINDS[kind]) for kind in exc.kinds)}
+        ) from None
     phi_access_record(
         actor=actor, action=PhiAction.EXPORT, resource_type=PhiResource.PRESCRIPTION,
         resource_id=prescription.pk, patient=prescription.patient_id, request=request,
@@ -147,9 +199,15 @@ def prescription_pdf_export(*, actor: User, prescription_id: int,
 
 
 def prescription_pdf(prescription: Prescription) -> bytes:
-    """The PDF of a signed prescription (the caller checks that it is signed)."""
+    """The PDF of a signed prescription (the caller checks that it is signed).
+
+    UnprintableText when some text cannot be shown by the fonts (see the LIMITATION above).
+    """
     with translation.override("en"):
         document = _content(prescription)
+    unprintable = document.unprintable_kinds()
+    if unprintable:
+        raise UnprintableText(unprintable)
     width, height, pixels = _qr_image(prescription)
     pages = _pages(document)
 

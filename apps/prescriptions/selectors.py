@@ -15,6 +15,7 @@ from apps.appointments.models import Appointment, AppointmentStatus
 from apps.prescriptions import drugs
 from apps.prescriptions.interactions import DrugWarning
 from apps.prescriptions.models import (
+    ESignStatus,
     Prescription,
     PrescriptionMedication,
     PrescriptionWarning,
@@ -44,10 +45,12 @@ def _empty_page() -> Page[Prescription]:
 
 
 def prescriptions_own(*, actor: Actor, page: Any = 1) -> Page[Prescription]:
-    """The acting patient's prescriptions, newest first; an empty page for anyone else."""
+    """The acting patient's signed (or rejected) prescriptions, newest first; unsigned
+    drafts are the doctor's until signed. An empty page for anyone else."""
     if not isinstance(actor, User) or actor.role != Role.PATIENT or not actor.is_active:
         return _empty_page()
-    queryset = _listing(Prescription.objects.filter(patient_id=actor.pk))
+    queryset = _listing(Prescription.objects.filter(patient_id=actor.pk)
+                        .exclude(e_sign_status=ESignStatus.PENDING))
     return Paginator(queryset, PAGE_SIZE).get_page(page)
 
 
@@ -101,7 +104,8 @@ def unacknowledged_critical_count(prescription_id: int) -> int:
 class OnlineView:
     """What the page says about the openFDA check of one medication list.
 
-    ``state``: "pending" (queued, no outcome yet), "unavailable" (disabled, unreachable or
+    ``state``: "nothing" (fewer than two medications: nothing to check online),
+    "pending" (queued, no outcome yet), "unavailable" (disabled, unreachable or
     rate limited: only the offline result counts), "ran" (labels were scanned; see
     ``complete`` and ``warnings``). ``none_found`` is the only licence to say "no
     interactions found online".
@@ -115,6 +119,10 @@ class OnlineView:
 
 
 def online_check(*, names: Sequence[str]) -> OnlineView:
+    if len({m.text for m in drugs.normalize_all(names) if m.text}) < 2:
+        # One medication has nothing to interact with: openFDA is not asked, so the page
+        # must not claim that its labels mention no interactions.
+        return OnlineView(state="nothing", status="")
     if not settings.OPENFDA_BASE_URL:
         return OnlineView(state="unavailable", status=OnlineStatus.DISABLED.value)
     result = cached_check(names)

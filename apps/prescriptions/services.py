@@ -24,7 +24,7 @@ from apps.accounts.models import User
 from apps.appointments.models import Appointment
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
-from apps.prescriptions import drugs, selectors
+from apps.prescriptions import selectors
 from apps.prescriptions.interactions import CheckResult, check_medications
 from apps.prescriptions.models import (
     ESignStatus,
@@ -134,17 +134,69 @@ def warnings_replace(*, prescription: Prescription, names: Sequence[str],
     return result
 
 
-def _queue_online_check(prescription_id: int, names: Sequence[str]) -> None:
+def warnings_stale(*, prescription: Prescription, names: Sequence[str],
+                   allergies: str | None, stored: Sequence[PrescriptionWarning]) -> bool:
+    """True when the offline check, run now, differs from the stored warning rows.
+
+    The patient's allergies may have changed since the prescription was saved.
+    """
+    fresh = offline_check(names=names, allergies=allergies)
+    new_keys = sorted(
+        _warning_key(PrescriptionWarning(prescription=prescription, **w.model_fields()))
+        for w in fresh.warnings
+    )
+    return new_keys != sorted(_warning_key(w) for w in stored)
+
+
+def warnings_refresh(*, prescription: Prescription) -> bool:
+    """Re-run the offline check of a PENDING prescription against the patient's current
+    allergies; replace the stored warnings when the outcome changed, keeping the
+    acknowledgements of unchanged warnings. Returns True when the warnings changed.
+
+    The caller holds the prescription (signing locks its row first).
+    """
+    if prescription.e_sign_status != ESignStatus.PENDING:
+        return False
+    names = list(prescription.medications.order_by("pk").values_list("name", flat=True))
+    allergies = User.objects.get(pk=prescription.patient_id).allergies  # decrypted on access
+    stored = list(PrescriptionWarning.objects.filter(prescription=prescription))
+    if not warnings_stale(prescription=prescription, names=names, allergies=allergies,
+                          stored=stored):
+        return False
+    warnings_replace(prescription=prescription, names=names, allergies=allergies)
+    logger.info("prescription warnings refreshed id=%s", prescription.pk)
+    return True
+
+
+def warnings_refresh_if_stale(*, doctor: User, prescription: Prescription) -> bool:
+    """For the author's view of a PENDING prescription (loaded by ``prescription_open``):
+    when the stored warnings no longer match a fresh offline check, replace them under the
+    row lock. Costs no query while they still match. True when they were replaced."""
+    if prescription.doctor_id != doctor.pk or prescription.e_sign_status != ESignStatus.PENDING:
+        return False
+    names = [m.name for m in prescription.medications.all()]
+    if not warnings_stale(prescription=prescription, names=names,
+                          allergies=prescription.patient.allergies,
+                          stored=list(prescription.warnings.all())):
+        return False
+    with transaction.atomic():
+        locked = (Prescription.objects.select_for_update(of=("self",))
+                  .filter(pk=prescription.pk, doctor_id=doctor.pk).first())
+        if locked is None:
+            return False
+        return warnings_refresh(prescription=locked)
+
+
+def _queue_online_check(prescription_id: int) -> None:
     """After commit, ask the Celery task to check the list against openFDA labels."""
     if not settings.OPENFDA_BASE_URL:
         return  # DISABLED: the page says the online check is unavailable
-    normalized = sorted({m.text for m in drugs.normalize_all(names) if m.text})
 
     def send() -> None:
         from apps.prescriptions.tasks import run_openfda_check
 
         try:
-            run_openfda_check.delay(normalized)
+            run_openfda_check.delay(prescription_id)
         except Exception:  # a broker outage must not fail a saved prescription
             logger.exception("openfda check not queued prescription=%s", prescription_id)
 
@@ -255,7 +307,7 @@ def prescription_create(
 
     _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
          resource_id=prescription.pk, patient_id=patient_id, request=request, refused=False)
-    _queue_online_check(prescription.pk, names)
+    _queue_online_check(prescription.pk)
     logger.info("prescription created prescription=%s doctor=%s medications=%d warnings=%d",
                 prescription.pk, doctor.pk, len(medications), len(result.warnings))
     return prescription
@@ -336,7 +388,7 @@ def prescription_update(
     _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
          resource_id=prescription.pk, patient_id=prescription.patient_id, request=request,
          refused=False)
-    _queue_online_check(prescription.pk, names)
+    _queue_online_check(prescription.pk)
     logger.info("prescription updated prescription=%s medications=%d warnings=%d",
                 prescription.pk, len(medications), len(result.warnings))
     return prescription

@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import ADMIN_ROLES, User
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
+from apps.core.text import has_bidi_controls
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.prescriptions import qr
@@ -59,11 +60,13 @@ from apps.prescriptions.models import (
     PrescriptionMedication,
 )
 from apps.prescriptions.selectors import unacknowledged_critical_count
+from apps.prescriptions.services import warnings_refresh
 
 logger = logging.getLogger(__name__)
 
 ALGORITHM = "Ed25519"
 CANONICAL_VERSION = 1
+REJECTION_REASON_MAX_LENGTH = 2000
 
 
 class SigningError(Exception):
@@ -171,7 +174,8 @@ def signature_valid(prescription: Prescription,
 
 
 def prescription_of_party(*, actor: User, prescription_id: int) -> Prescription:
-    """The prescription if the actor is its patient or its doctor; PrescriptionNotFound else.
+    """The prescription if the actor is its doctor, or its patient once it is signed;
+    PrescriptionNotFound else (a patient never sees an unsigned draft).
 
     Loaded with what the signing panel and the PDF need; the patient's encrypted columns
     are left unread.
@@ -192,7 +196,8 @@ def prescription_of_party(*, actor: User, prescription_id: int) -> Prescription:
             "appointment__facility__city",
         )
         .filter(pk=prescription_id)
-        .filter(models.Q(patient_id=actor.pk) | models.Q(doctor_id=actor.pk))
+        .filter((models.Q(patient_id=actor.pk) & ~models.Q(e_sign_status=ESignStatus.PENDING))
+                | models.Q(doctor_id=actor.pk))
         .first()
     )
     if prescription is None:
@@ -233,7 +238,14 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             raise SigningError(_(
                 "The prescription's validity date has passed: write a new prescription."
             ))
+        # The patient's allergies may have changed since the prescription was saved.
+        refreshed = warnings_refresh(prescription=prescription)
         critical = unacknowledged_critical_count(prescription.pk)
+        if critical and refreshed:
+            raise SigningError(_(
+                "The checks were run again against the patient's current allergies and "
+                "found a new critical warning: acknowledge it with a reason before signing."
+            ))
         if critical:
             raise SigningError(_(
                 "Acknowledge every critical warning with a reason before signing."
@@ -291,6 +303,11 @@ def prescription_reject(*, actor: User, prescription_id: int, reason: str,
         raise PrescriptionNotFound(_("Prescription not found."))
     if not reason:
         raise SigningError(_("Give a reason for the rejection."))
+    if len(reason) > REJECTION_REASON_MAX_LENGTH:
+        raise SigningError(_("Keep the reason under %(count)s characters.")
+                           % {"count": REJECTION_REASON_MAX_LENGTH})
+    if "\x00" in reason or has_bidi_controls(reason):
+        raise SigningError(_("The reason contains characters that cannot be saved."))
     with transaction.atomic():
         prescription = (
             Prescription.objects.select_for_update(of=("self",))

@@ -24,6 +24,7 @@ from apps.prescriptions.forms import (
     BaseMedicationFormSet,
     PrescriptionForm,
     default_valid_until,
+    error_text,
     medication_formset,
 )
 from apps.prescriptions.interactions import CheckResult
@@ -97,6 +98,11 @@ def prescription_detail(request: HttpRequest, prescription_id: int) -> HttpRespo
         )
     except services.PrescriptionNotFound:
         raise Http404 from None
+    if services.warnings_refresh_if_stale(doctor=actor, prescription=prescription):
+        # The patient's allergies changed since the last save: show the fresh warnings.
+        prescription = selectors.prescription_get(prescription_id=prescription.pk)
+        messages.warning(request, _("The checks were run again against the patient's "
+                                    "current allergies, and the warnings changed."))
     return render(request, "prescriptions/detail.html", _detail_context(prescription, actor))
 
 
@@ -250,7 +256,7 @@ def warning_acknowledge(request: HttpRequest, prescription_id: int,
     doctor = _user(request)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give a reason to acknowledge the warning."))
+        messages.error(request, error_text(form))
         return redirect("prescriptions:detail", prescription_id=prescription_id)
     try:
         services.warning_acknowledge(

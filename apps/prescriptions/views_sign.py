@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.models import User
 from apps.audit.network import client_ip
 from apps.prescriptions import pdf, qr, signing
+from apps.prescriptions.forms import RejectForm, error_text
 from apps.prescriptions.models import ESignStatus, Prescription
 from apps.prescriptions.verification import verify_token
 
@@ -138,10 +139,14 @@ def reject(request: HttpRequest, token: str) -> HttpResponse:
     prescription_id = qr.prescription_id_from_token(token)
     if prescription_id is None or not signing.can_reject(_user(request)):
         raise Http404
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, error_text(form))
+        return _public(redirect("verify_rx:verify", token=token))
     try:
         signing.prescription_reject(
             actor=_user(request), prescription_id=prescription_id,
-            reason=request.POST.get("reason", ""), request=request,
+            reason=form.cleaned_data["reason"], request=request,
         )
     except signing.PrescriptionNotFound:
         raise Http404 from None

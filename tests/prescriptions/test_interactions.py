@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import translation
+
 from apps.prescriptions.interactions import DUPLICATE_CITATION, check_interactions
 from apps.prescriptions.models import Severity, WarningType
 
@@ -120,8 +122,10 @@ def test_a_milder_drug_row_never_hides_a_more_severe_class_row():
 
 
 def test_model_fields_fit_a_prescription_warning_row_and_keep_the_citation():
-    [warning] = check_interactions(["warfarin", "aspirin"]).warnings
-    fields = warning.model_fields()
+    # English explicitly: an Urdu request earlier in the same worker can leave Urdu active.
+    with translation.override("en"):
+        [warning] = check_interactions(["warfarin", "aspirin"]).warnings
+        fields = warning.model_fields()
 
     assert set(fields) == {"warning_type", "severity", "message", "drug_a", "drug_b"}
     assert fields["message"].endswith("Source: FDA label: warfarin, Drug Interactions.")

@@ -91,6 +91,7 @@ def test_aliases_and_label_names_cover_brands_and_us_names():
 def test_suggestions_offer_generics_and_brands_by_prefix():
     found = suggestions("aug")
 
-    assert "Augmentin (amoxicillin + clavulanic acid)" in found
-    assert suggestions("amox")[0] == "amoxicillin"
+    assert ("Augmentin", "Augmentin (amoxicillin + clavulanic acid)") in [
+        (s.value, s.label) for s in found]
+    assert suggestions("amox")[0].value == "amoxicillin"
     assert suggestions("  ") == []

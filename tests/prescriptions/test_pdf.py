@@ -117,11 +117,13 @@ def test_an_anonymous_visitor_is_sent_to_log_in(doctor: User, patient: User) -> 
 def test_an_unsigned_prescription_is_not_printed(doctor: User, patient: User) -> None:
     prescription = make_prescription(doctor=doctor, patient=patient)
 
-    response = logged_in(patient).get(pdf_url(prescription))
+    response = logged_in(doctor).get(pdf_url(prescription))
+    hidden = logged_in(patient).get(pdf_url(prescription))
 
     assert response.status_code == 409
     assert "not signed yet" in response.content.decode()
     assert response["Content-Type"].startswith("text/html")
+    assert hidden.status_code == 404  # the patient never sees an unsigned draft
     assert not PhiAccessLog.objects.filter(action=PhiAction.EXPORT).exists()
 
 
@@ -134,3 +136,42 @@ def test_a_rejected_prescription_is_not_printed(doctor: User, patient: User) -> 
 
     assert response.status_code == 409
     assert "rejected" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("medications", "instructions", "field"),
+    [
+        ((("Amoxicillin", "دو گولیاں", "three times a day", "7 days"),), "Take with food.",
+         "a dosage, frequency or duration"),
+        ((("Amoxicillin", "500 mg", "three times a day", "7 days"),), "کھانے کے بعد",
+         "the instructions"),
+        ((("اموکسی سلین", "500 mg", "daily", "7 days"),), "Take with food.",
+         "a medication name"),
+    ],
+)
+def test_text_the_pdf_cannot_show_is_refused_not_turned_into_question_marks(
+    doctor: User, patient: User, caplog: pytest.LogCaptureFixture,
+    medications: tuple[tuple[str, str, str, str], ...], instructions: str, field: str,
+) -> None:
+    prescription = signed(doctor, patient, medications=medications, instructions=instructions)
+
+    response = logged_in(patient).get(pdf_url(prescription))
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "cannot be printed yet" in body
+    assert field in body
+    assert not PhiAccessLog.objects.filter(action=PhiAction.EXPORT).exists()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for value in (*medications[0], instructions):
+        if not value.isascii():
+            assert value not in logged
+
+
+def test_latin_text_beyond_ascii_still_prints(doctor: User, patient: User) -> None:
+    prescription = signed(doctor, patient, instructions="Café: take with food \u2013 twice")
+
+    response = logged_in(patient).get(pdf_url(prescription))
+
+    assert response.status_code == 200
+    assert "Café: take with food \u2013 twice" in pdf_text(response.content)

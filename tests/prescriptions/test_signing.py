@@ -100,10 +100,12 @@ def test_another_doctor_cannot_sign(doctor: User, other_doctor: User, patient: U
 
 
 def test_an_unacknowledged_critical_warning_blocks_signing(doctor: User, patient: User) -> None:
-    prescription = make_prescription(doctor=doctor, patient=patient)
+    patient.allergies = "Penicillin"
+    patient.save()
+    prescription = make_prescription(doctor=doctor, patient=patient)  # with Amoxicillin
     warning = PrescriptionWarning.objects.create(
-        prescription=prescription, warning_type=WarningType.INTERACTION,
-        severity=Severity.CRITICAL, message="test", drug_a="a", drug_b="b",
+        prescription=prescription, warning_type=WarningType.ALLERGY,
+        severity=Severity.CRITICAL, message="test", drug_a="Amoxicillin", drug_b="penicillins",
     )
 
     with pytest.raises(signing.SigningError, match="critical warning"):

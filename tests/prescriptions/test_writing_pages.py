@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.models import PhiAccessLog, PhiAction, PhiResource
+from apps.prescriptions import signing
 from apps.prescriptions.models import (
     ESignStatus,
     Prescription,
@@ -21,6 +22,11 @@ from apps.prescriptions.models import (
 from apps.prescriptions.openfda import OnlineCheckResult, OnlineStatus, store_check
 from tests import factories
 from tests.prescriptions.writing_support import form_data, logged_in, visit, write
+
+
+def write_signed(doctor: User, patient: User, *names: str, **kwargs: object) -> Prescription:
+    prescription = write(doctor, patient, *names, **kwargs)
+    return signing.prescription_sign(doctor=doctor, prescription_id=prescription.pk)
 
 pytestmark = pytest.mark.django_db
 
@@ -243,7 +249,7 @@ def test_autocomplete_suggests_bundled_names_to_doctors_only(doctor: User,
 
     assert response.status_code == 200
     assert b'<option value="amoxicillin">' in response.content
-    assert b"Amoxil (amoxicillin)" in response.content
+    assert b'<option value="Amoxil" label="Amoxil (amoxicillin)">' in response.content
     assert refused.status_code == 404
 
 
@@ -253,7 +259,8 @@ def test_autocomplete_suggests_bundled_names_to_doctors_only(doctor: User,
 def test_the_patient_reads_their_prescription_and_it_is_logged(patient: User,
                                                                doctor: User) -> None:
     visit(patient, doctor)
-    prescription = write(doctor, patient, "Paracetamol 500mg", instructions="With water")
+    prescription = write_signed(doctor, patient, "Paracetamol 500mg",
+                                instructions="With water")
     before = PhiAccessLog.objects.count()
 
     response = logged_in(patient).get(detail_url(prescription))
@@ -307,8 +314,8 @@ def test_the_patient_list_is_theirs_and_paginated(patient: User, other_patient: 
     visit(patient, doctor)
     visit(other_patient, doctor)
     for _index in range(21):
-        write(doctor, patient, "Paracetamol 500mg")
-    write(doctor, other_patient, "Cetirizine 10mg")
+        write_signed(doctor, patient, "Paracetamol 500mg")
+    write_signed(doctor, other_patient, "Cetirizine 10mg")
     client = logged_in(patient)
 
     first = client.get(reverse("prescriptions:list"))
@@ -319,6 +326,43 @@ def test_the_patient_list_is_theirs_and_paginated(patient: User, other_patient: 
     assert second.content.count(b"Paracetamol 500mg") == 1
     assert b"Cetirizine" not in first.content + second.content
     assert b"Page 1 of 2" in first.content
+
+
+def test_the_patient_does_not_see_an_unsigned_draft(patient: User, doctor: User) -> None:
+    visit(patient, doctor)
+    draft = write(doctor, patient, "Cetirizine 10mg")
+    write_signed(doctor, patient, "Paracetamol 500mg")
+    client = logged_in(patient)
+
+    listing = client.get(reverse("prescriptions:list")).content
+    page = client.get(detail_url(draft))
+    panel = client.get(reverse("prescriptions_sign:panel",
+                               kwargs={"prescription_id": draft.pk}))
+
+    assert b"Paracetamol 500mg" in listing
+    assert b"Cetirizine" not in listing
+    assert page.status_code == 404
+    assert panel.status_code == 404
+    assert logged_in(doctor).get(detail_url(draft)).status_code == 200
+    signing.prescription_sign(doctor=doctor, prescription_id=draft.pk)
+    assert client.get(detail_url(draft)).status_code == 200
+
+
+def test_the_doctor_nav_links_to_their_prescriptions(doctor: User) -> None:
+    content = logged_in(doctor).get(reverse("prescriptions:list")).content.decode()
+
+    assert f'href="{reverse("prescriptions:list")}" aria-current="page"' in content
+
+
+def test_a_medication_name_with_bidi_controls_is_refused(patient: User, doctor: User) -> None:
+    visit(patient, doctor)
+
+    response = logged_in(doctor).post(create_url(patient),
+                                      form_data("Paracetamol \u202e500mg"))
+
+    assert response.status_code == 200
+    assert "Remove the invisible text-direction characters" in response.content.decode()
+    assert not Prescription.objects.exists()
 
 
 def test_the_doctor_list_holds_only_their_own(patient: User, doctor: User,
@@ -453,6 +497,35 @@ def test_openfda_not_yet_run_is_pending_not_clean(patient: User, doctor: User,
 
     assert b"has not finished yet" in content
     assert b"mention no interactions" not in content
+
+
+def test_one_medication_says_nothing_to_check_online_not_none_found(
+    patient: User, doctor: User, fake_openfda, django_capture_on_commit_callbacks,
+) -> None:
+    visit(patient, doctor)
+    client = logged_in(doctor)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(create_url(patient), form_data("Warfarin 5mg"))
+    content = client.get(detail_url(Prescription.objects.get())).content
+
+    assert b"Nothing to check online" in content
+    assert b"mention no interactions" not in content
+    assert fake_openfda.requests == []
+
+
+def test_a_partial_online_check_says_some_medications_had_no_label(
+    patient: User, doctor: User, fake_openfda,
+) -> None:
+    visit(patient, doctor)
+    prescription = write(doctor, patient, "Warfarin 5mg", "Aspirin")
+    store_check(["Warfarin 5mg", "Aspirin"], OnlineCheckResult(
+        status=OnlineStatus.PARTIAL, checked=("warfarin",), no_label=("aspirin",)))
+
+    content = logged_in(doctor).get(detail_url(prescription)).content
+
+    assert b"openFDA had no label for some medications" in content
+    assert b"for every medication" not in content
 
 
 def test_stored_warnings_match_the_model_rows(patient: User, doctor: User) -> None:

@@ -218,21 +218,21 @@ def test_the_live_preview_is_refused_to_a_doctor_without_relationship(
         services.check_preview(doctor=other_doctor, patient_id=patient.pk, names=["Aspirin"])
 
 
-def test_saving_queues_the_online_check_with_normalized_names(
+def test_saving_queues_the_online_check_with_the_prescription_id(
     patient: User, doctor: User, settings, django_capture_on_commit_callbacks, monkeypatch,
 ) -> None:
     from apps.prescriptions import tasks
 
     settings.OPENFDA_BASE_URL = "http://127.0.0.1:9"
-    sent: list[list[str]] = []
-    monkeypatch.setattr(tasks.run_openfda_check, "delay", lambda names: sent.append(names))
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.run_openfda_check, "delay", lambda pk: sent.append(pk))
     visit(patient, doctor)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        write(doctor, patient, "Warfarin 5mg", "Disprin 75mg")
+        prescription = write(doctor, patient, "Warfarin 5mg", "Disprin 75mg")
 
     assert len(callbacks) == 1
-    assert sent == [["disprin", "warfarin"]]
+    assert sent == [prescription.pk]  # the id only: no drug name goes through the broker
 
 
 def test_nothing_is_queued_when_the_online_check_is_disabled(
