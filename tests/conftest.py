@@ -5,6 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 from celery._state import _set_task_join_will_block
+from django.conf import settings
+from django.utils import translation
 
 from apps.accounts.models import User
 from tests import factories
@@ -92,3 +94,12 @@ def _flush_past_append_only_triggers() -> None:
 def _celery_join_may_block() -> Iterator[None]:
     yield
     _set_task_join_will_block(False)
+
+
+# --- The language a request leaves behind ---------------------------------------------------
+# LocaleMiddleware activates the request's language for the thread and nothing switches it
+# back: after a test that browsed in Urdu, the next one in this process would render Urdu.
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Iterator[None]:
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
