@@ -6,6 +6,11 @@ warnings with the result, so a warning that no longer applies disappears.
 
 Results never claim "no interactions" on their own: ``CheckResult.unknown`` lists every
 entered name that could not be resolved, and a caller must show those as unchecked.
+Likewise ``CheckResult.unchecked_allergies`` lists every allergy term that names no known
+drug or class and is not a recognised non-drug allergen (``NON_DRUG_ALLERGENS``): text in
+another script ("پینسلین") or a misspelling ("penicilin") must never read as "no allergy".
+Such terms are shown prominently but do not block signing (the doctor can read the
+patient's allergy text, which the pages show next to the notice).
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ class CheckResult:
     warnings: tuple[DrugWarning, ...]
     medications: tuple[Medication, ...]
     unrecognized_allergies: tuple[str, ...] = field(default=())
+    unchecked_allergies: tuple[str, ...] = field(default=())
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -83,8 +89,8 @@ class CheckResult:
 
     @property
     def complete(self) -> bool:
-        """True when every entered medication was resolved and checked."""
-        return not self.unknown
+        """True when every entered medication and every allergy term was checked."""
+        return not self.unknown and not self.unchecked_allergies
 
     @property
     def highest_severity(self) -> str | None:
@@ -254,6 +260,17 @@ _ALLERGY_FILLER = frozenset({
 })
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NO_ALLERGY = re.compile(r"^(?:none|nil|no|nkda|nka|no known(?: drug)? allergies|n a)$")
+# Allergens that are not drugs: recorded, recognised, and deliberately not reported as
+# "could not check" (no medication check applies to them). Compared after noise words.
+NON_DRUG_ALLERGENS = frozenset({
+    "peanut", "peanuts", "nut", "nuts", "tree nut", "tree nuts", "groundnut", "groundnuts",
+    "latex", "rubber", "egg", "eggs", "milk", "dairy", "lactose", "cow milk", "soy", "soya",
+    "wheat", "gluten", "sesame", "fish", "shellfish", "seafood", "sea food", "shrimp",
+    "shrimps", "prawn", "prawns", "crab", "dust", "house dust", "dust mite", "dust mites",
+    "pollen", "pollens", "grass", "animal dander", "dander", "cat", "cats", "dog", "dogs",
+    "bee sting", "bee stings", "wasp sting", "wasp stings", "insect sting", "insect stings",
+    "mould", "mold", "perfume", "nickel", "food", "strawberry", "strawberries",
+})
 
 
 @dataclass(frozen=True)
@@ -263,10 +280,16 @@ class AllergyTerm:
     entered: str
     classes: tuple[str, ...]
     drugs: tuple[str, ...]
+    non_drug: bool = False
 
     @property
     def is_drug_related(self) -> bool:
         return bool(self.classes or self.drugs)
+
+    @property
+    def is_checked(self) -> bool:
+        """False for a term the checker could not read: it must be shown as unchecked."""
+        return self.is_drug_related or self.non_drug
 
     @property
     def display(self) -> str:
@@ -279,8 +302,12 @@ class AllergyTerm:
 def _allergy_term(entered: str) -> AllergyTerm | None:
     if _NO_ALLERGY.match(drugs.name_key(entered)):
         return None
-    text = drugs.name_key(_ALLERGY_NOISE.sub(" ", _PARENTHESES.sub(" ", entered.casefold())))
+    residual = _ALLERGY_NOISE.sub(" ", _PARENTHESES.sub(" ", entered.casefold()))
+    text = drugs.name_key(residual)
     if not text:
+        if any(char.isalpha() for char in residual):
+            # Letters the drug tables cannot hold (another script): unchecked, not absent.
+            return AllergyTerm(entered=entered.strip(), classes=(), drugs=())
         return None
     drug_class = drugs.class_for_term(text)
     if drug_class is None:
@@ -292,7 +319,8 @@ def _allergy_term(entered: str) -> AllergyTerm | None:
     medication = drugs.normalize(text)
     if medication.is_known:
         return AllergyTerm(entered=entered.strip(), classes=(), drugs=medication.components)
-    return AllergyTerm(entered=entered.strip(), classes=(), drugs=())
+    return AllergyTerm(entered=entered.strip(), classes=(), drugs=(),
+                       non_drug=text in NON_DRUG_ALLERGENS)
 
 
 def parse_allergies(allergies: str | Sequence[str] | None) -> list[AllergyTerm]:
@@ -417,4 +445,10 @@ def check_medications(
         warnings=_ordered(warnings, medications),
         medications=tuple(medications),
         unrecognized_allergies=tuple(t.entered for t in terms if not t.is_drug_related),
+        unchecked_allergies=unchecked_allergy_terms(terms),
     )
+
+
+def unchecked_allergy_terms(terms: Sequence[AllergyTerm]) -> tuple[str, ...]:
+    """The entered allergy terms no check could read, in order, each once."""
+    return tuple(dict.fromkeys(t.entered for t in terms if not t.is_checked))

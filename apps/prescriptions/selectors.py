@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 
 from apps.accounts.models import Role, User
 from apps.appointments.models import Appointment, AppointmentStatus
-from apps.prescriptions import drugs
+from apps.prescriptions import drugs, interactions
 from apps.prescriptions.interactions import DrugWarning
 from apps.prescriptions.models import (
     ESignStatus,
@@ -140,3 +140,8 @@ def online_check(*, names: Sequence[str]) -> OnlineView:
 def unchecked_names(*, names: Sequence[str]) -> list[str]:
     """Entered names the offline tables could not resolve: never reported as safe."""
     return [m.entered for m in drugs.normalize_all(names) if not m.is_known]
+
+
+def unchecked_allergies(*, allergies: str | None) -> tuple[str, ...]:
+    """Allergy terms the offline check could not read: never reported as no allergy."""
+    return interactions.unchecked_allergy_terms(interactions.parse_allergies(allergies))

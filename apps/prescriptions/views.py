@@ -48,6 +48,7 @@ def _live_context(result: CheckResult) -> dict[str, Any]:
         for warning in result.warnings
     ]
     return {"preview": result, "warnings": warnings, "unchecked": result.unknown,
+            "unchecked_allergies": result.unchecked_allergies,
             "checked_any": bool(result.medications)}
 
 
@@ -77,6 +78,8 @@ def _detail_context(prescription: Prescription, actor: User) -> dict[str, Any]:
         "medications": medications,
         "warnings": warnings,
         "unchecked": selectors.unchecked_names(names=names),
+        "unchecked_allergies": selectors.unchecked_allergies(
+            allergies=prescription.patient.allergies),
         "online": selectors.online_check(names=names) if is_author else None,
         "is_author": is_author,
         "editable": is_author and prescription.e_sign_status == "PENDING",
