@@ -14,10 +14,24 @@ spaces, non-ASCII kept as is, holding
     medications      a list in id order, each {name, dosage, frequency, duration,
                      instructions}
 
+Version 2 (every signature made now) holds the same keys plus
+
+    patient_initials the patient's initials at signing
+    patient_age      the patient's age in whole years at signing (null when unknown)
+
+and takes ``doctor_pmdc`` and these two from ``e_sign_data["signed_values"]`` rather than
+from the current rows: they may legitimately change later (an admin corrects a PMDC
+number, a patient's name or birth date is fixed), and that must not turn every signed
+prescription into "not genuine". The stored values are covered by the signature, so
+tampering with them does show as "not genuine"; the verification page shows them as the
+values at signing.
+
 `e_sign_data` stores JSON: {"v", "alg": "Ed25519", "key_id", "fingerprint", "signature"
-(base64), "canonical_sha256"}. Verification recomputes the canonical form from the rows and
-checks the signature with the public half of the key that signed it, so any later change of
-the prescription, its medications or the signature itself shows as "not genuine".
+(base64), "canonical_sha256", and from version 2 "signed_values": {"doctor_pmdc",
+"patient_initials", "patient_age"}}. Verification rebuilds the canonical form of the
+version recorded (version 1: from the current rows, as before) and checks the signature
+with the public half of the key that signed it, so any later change of the prescription,
+its medications or the signature itself shows as "not genuine".
 """
 
 from __future__ import annotations
@@ -65,7 +79,9 @@ from apps.prescriptions.services import warnings_refresh
 logger = logging.getLogger(__name__)
 
 ALGORITHM = "Ed25519"
-CANONICAL_VERSION = 1
+CANONICAL_VERSION = 2
+LEGACY_CANONICAL_VERSION = 1
+SIGNED_VALUE_KEYS = ("doctor_pmdc", "patient_initials", "patient_age")
 REJECTION_REASON_MAX_LENGTH = 2000
 
 
@@ -88,18 +104,63 @@ def _utc(value: datetime.datetime) -> str:
     return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
+def age_on(born: datetime.date | None, day: datetime.date) -> int | None:
+    if born is None:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def signed_values_now(prescription: Prescription) -> dict[str, Any]:
+    """The values that may change after signing, as they are now (stored at signing)."""
+    patient = prescription.patient
+    return {
+        "doctor_pmdc": prescription.doctor.pmdc_license_number or None,
+        "patient_initials": patient.initials,
+        "patient_age": age_on(patient.date_of_birth, timezone.localdate()),
+    }
+
+
+def stored_signed_values(prescription: Prescription) -> dict[str, Any] | None:
+    """The values stored at signing (version 2), or None for a version 1 signature."""
+    try:
+        data = json.loads(prescription.e_sign_data or "")
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("v") != CANONICAL_VERSION:
+        return None
+    values = data.get("signed_values")
+    if not isinstance(values, dict) or set(values) != set(SIGNED_VALUE_KEYS):
+        return None
+    return values
+
+
 def canonical_bytes(prescription: Prescription,
-                    medications: list[PrescriptionMedication] | None = None) -> bytes:
-    """The deterministic bytes the signature covers (see the module docstring)."""
+                    medications: list[PrescriptionMedication] | None = None,
+                    signed_values: dict[str, Any] | None = None) -> bytes:
+    """The deterministic bytes the signature covers (see the module docstring).
+
+    With ``signed_values`` the version 2 form, built from them; without, version 1 from
+    the current rows (how signatures made before version 2 are checked).
+    """
     if medications is None:
         medications = list(prescription.medications.order_by("pk"))
     else:
         medications = sorted(medications, key=lambda medication: medication.pk)
+    extra: dict[str, Any] = {}
+    if signed_values is None:
+        version = LEGACY_CANONICAL_VERSION
+        pmdc = prescription.doctor.pmdc_license_number or None
+    else:
+        version = CANONICAL_VERSION
+        pmdc = signed_values["doctor_pmdc"]
+        extra = {"patient_initials": signed_values["patient_initials"],
+                 "patient_age": signed_values["patient_age"]}
     document = {
-        "v": CANONICAL_VERSION,
+        **extra,
+        "v": version,
         "prescription_id": prescription.pk,
         "doctor_id": prescription.doctor_id,
-        "doctor_pmdc": prescription.doctor.pmdc_license_number or None,
+        "doctor_pmdc": pmdc,
         "patient_id": prescription.patient_id,
         "created_at": _utc(prescription.created_at),
         "valid_until": _utc(prescription.valid_until),
@@ -112,6 +173,12 @@ def canonical_bytes(prescription: Prescription,
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode()
+
+
+def signed_canonical_bytes(prescription: Prescription,
+                           medications: list[PrescriptionMedication] | None = None) -> bytes:
+    """The canonical form of the version its e_sign_data records, from the stored values."""
+    return canonical_bytes(prescription, medications, stored_signed_values(prescription))
 
 
 # --- Keys ---------------------------------------------------------------------------------
@@ -164,7 +231,7 @@ def signature_valid(prescription: Prescription,
             return False
         signature = base64.b64decode(data["signature"], validate=True)
         public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key))
-        public.verify(signature, canonical_bytes(prescription, medications))
+        public.verify(signature, signed_canonical_bytes(prescription, medications))
     except (InvalidSignature, ValueError, KeyError, TypeError):
         return False
     return True
@@ -223,7 +290,7 @@ def prescription_sign(*, doctor: User, prescription_id: int,
     with transaction.atomic():
         prescription = (
             Prescription.objects.select_for_update(of=("self",))
-            .select_related("doctor")
+            .select_related("doctor", "patient")
             .filter(pk=prescription_id, doctor_id=doctor.pk).first()
         )
         if prescription is None or not doctor.is_doctor or not doctor.is_active:
@@ -254,10 +321,12 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             raise SigningError(_("A prescription needs at least one medication."))
 
         key = signing_key_for(doctor)
-        canonical = canonical_bytes(prescription)
+        signed_values = signed_values_now(prescription)
+        canonical = canonical_bytes(prescription, signed_values=signed_values)
         signature = _private_key(key).sign(canonical)
         prescription.e_sign_data = json.dumps({
             "v": CANONICAL_VERSION, "alg": ALGORITHM, "key_id": key.pk,
+            "signed_values": signed_values,
             "fingerprint": key_fingerprint(key.public_key),
             "signature": base64.b64encode(signature).decode(),
             "canonical_sha256": hashlib.sha256(canonical).hexdigest(),

@@ -1,10 +1,12 @@
 """What the public verification page may say about a prescription, from its token.
 
 Genuine means both checks pass: the token's HMAC and the prescription's Ed25519 signature
-over its current canonical form. The page shows the doctor, the medications and only the
-patient's initials and age. These reads are not written to the PHI access log: the page has
-no signed-in actor to log and shows nothing that identifies the patient; the module log
-records the prescription id and the outcome.
+over its canonical form (see apps.prescriptions.signing). The page shows the doctor, the
+medications and only the patient's initials and age. The PMDC number, initials and age are
+the values at signing stored in e_sign_data (covered by the signature); a signature made
+before they were stored falls back to the current values. These reads are not written to
+the PHI access log: the page has no signed-in actor to log and shows nothing that
+identifies the patient; the module log records the prescription id and the outcome.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Verification:
     doctor_pmdc: str = ""
     patient_initials: str = ""
     patient_age: int | None = None
+    values_at_signing: bool = False
     key_fingerprint: str = ""
     medications: list[VerifiedMedication] = field(default_factory=list)
 
@@ -54,10 +57,7 @@ class Verification:
 NOT_GENUINE = Verification(genuine=False)
 
 
-def age_on(born: datetime.date | None, day: datetime.date) -> int | None:
-    if born is None:
-        return None
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+age_on = signing.age_on
 
 
 def _load(prescription_id: int) -> Prescription | None:
@@ -95,6 +95,15 @@ def verify_token(token: str) -> Verification:
 
     now = timezone.now()
     patient = prescription.patient
+    stored = signing.stored_signed_values(prescription)
+    if stored is not None:
+        doctor_pmdc = stored["doctor_pmdc"] or ""
+        initials = str(stored["patient_initials"])
+        age = stored["patient_age"] if isinstance(stored["patient_age"], int) else None
+    else:
+        doctor_pmdc = prescription.doctor.pmdc_license_number or ""
+        initials = patient.initials
+        age = age_on(patient.date_of_birth, timezone.localdate(now))
     result = Verification(
         genuine=True,
         prescription_id=prescription.pk,
@@ -105,9 +114,10 @@ def verify_token(token: str) -> Verification:
         valid_until=prescription.valid_until,
         rejected_at=prescription.rejected_at,
         doctor_name=prescription.doctor.display_name,
-        doctor_pmdc=prescription.doctor.pmdc_license_number or "",
-        patient_initials=patient.initials,
-        patient_age=age_on(patient.date_of_birth, timezone.localdate(now)),
+        doctor_pmdc=doctor_pmdc,
+        patient_initials=initials,
+        patient_age=age,
+        values_at_signing=stored is not None,
         key_fingerprint=signing.key_fingerprint(prescription.signing_key.public_key)
         if prescription.signing_key else "",
         medications=[

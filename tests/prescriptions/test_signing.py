@@ -50,7 +50,8 @@ def test_it_signs_with_a_new_ed25519_key_kept_encrypted(doctor: User, patient: U
     data = json.loads(prescription.e_sign_data or "")
     assert data["alg"] == "Ed25519" and data["key_id"] == key.pk
     public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key))
-    public.verify(base64.b64decode(data["signature"]), signing.canonical_bytes(prescription))
+    public.verify(base64.b64decode(data["signature"]),
+                  signing.signed_canonical_bytes(prescription))
 
 
 def test_a_second_prescription_reuses_the_doctors_key(doctor: User, patient: User) -> None:
