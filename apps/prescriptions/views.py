@@ -79,7 +79,7 @@ def _detail_context(prescription: Prescription, actor: User) -> dict[str, Any]:
         "warnings": warnings,
         "unchecked": selectors.unchecked_names(names=names),
         "unchecked_allergies": selectors.unchecked_allergies(
-            allergies=prescription.patient.allergies),
+            allergies=prescription.patient.allergies) if is_author else (),
         "online": selectors.online_check(names=names) if is_author else None,
         "is_author": is_author,
         "editable": is_author and prescription.e_sign_status == "PENDING",
