@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.errors import RuleError
 
-class BookingError(Exception):
-    """A booking the rules refuse. `message` is safe to show; `field` names the form field."""
 
-    default_message: str | Promise = _("This appointment cannot be booked.")
-    field: str | None = None
+class BookingError(RuleError):
+    """A booking the rules refuse."""
 
-    def __init__(self, message: str | Promise | None = None) -> None:
-        self.message = message if message is not None else self.default_message
-        super().__init__(str(self.message))
+    default_message = _("This appointment cannot be booked.")
 
 
 class NotAPatient(BookingError):
@@ -82,17 +78,10 @@ class StaffNotAllowed(BookingError):
 # --- Setting weekly hours and exceptions ------------------------------------------------
 
 
-class AvailabilityError(Exception):
-    """Working hours the rules refuse. `message` is safe to show; `field` names the field."""
+class AvailabilityError(RuleError):
+    """Working hours the rules refuse."""
 
-    default_message: str | Promise = _("These working hours cannot be saved.")
-    field: str | None = None
-
-    def __init__(self, message: str | Promise | None = None, *, field: str | None = None) -> None:
-        self.message = message if message is not None else self.default_message
-        if field is not None:
-            self.field = field
-        super().__init__(str(self.message))
+    default_message = _("These working hours cannot be saved.")
 
 
 class NotADoctor(AvailabilityError):

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -21,6 +20,7 @@ from apps.accounts.models import Role, User
 from apps.appointments import availability, errors
 from apps.appointments.forms import AvailabilityExceptionForm, WeeklyHoursForm
 from apps.appointments.models import AvailabilityException, DoctorAvailability
+from apps.core.errors import form_add_rule_error
 from apps.facilities.selectors import doctor_facilities
 
 
@@ -46,11 +46,6 @@ def _page(
     return render(request, "appointments/availability.html", context)
 
 
-def _refused(form: Form, exc: errors.AvailabilityError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
-
-
 @login_required
 @require_GET
 def availability_page(request: HttpRequest) -> HttpResponse:
@@ -73,7 +68,7 @@ def weekly_add(request: HttpRequest) -> HttpResponse:
                 slot_minutes=form.cleaned_data["slot_minutes"],
             )
         except errors.AvailabilityError as exc:
-            _refused(form, exc)
+            form_add_rule_error(form, exc)
         else:
             messages.success(request, _("Working hours added."))
             return redirect("appointments:availability")
@@ -107,7 +102,7 @@ def exception_add(request: HttpRequest) -> HttpResponse:
                 slot_minutes=data["slot_minutes"], reason=data["reason"],
             )
         except errors.AvailabilityError as exc:
-            _refused(form, exc)
+            form_add_rule_error(form, exc)
         else:
             messages.success(request, _("Exception added."))
             return redirect("appointments:availability")

@@ -22,6 +22,7 @@ from apps.appointments import availability, errors, ics, lifecycle, selectors
 from apps.appointments.forms_lifecycle import CancelForm, DayForm, SlotChoiceForm, WaitlistJoinForm
 from apps.appointments.models import Appointment, ConsultationType, WaitlistEntry
 from apps.appointments.permissions import can_see_chief_complaint
+from apps.core.errors import form_add_rule_error
 from apps.facilities.selectors import doctor_get
 
 WEEK_DAYS = 7
@@ -71,8 +72,7 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
         except Appointment.DoesNotExist:
             raise Http404 from None
         except errors.AppointmentChangeError as exc:
-            field = exc.field if exc.field in form.fields else None
-            form.add_error(field, str(exc.message))
+            form_add_rule_error(form, exc)
         else:
             messages.success(request, _("The appointment is cancelled."))
             return redirect("appointments:detail", appointment_id=appointment.pk)
@@ -307,8 +307,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
         try:
             lifecycle.waitlist_join(patient=patient, doctor=doctor, day=form.cleaned_data["day"])
         except errors.BookingError as exc:
-            field = exc.field if exc.field in form.fields else None
-            form.add_error(field, str(exc.message))
+            form_add_rule_error(form, exc)
         else:
             messages.success(request, _("You are on the waitlist. We will tell you when a "
                                         "time frees up."))

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
+from apps.core.errors import RuleError
 from apps.exports import archive
 from apps.exports.models import ACTIVE_STATUSES, DataExport, ExportStatus
 from apps.notifications.models import NotificationEvent
@@ -40,10 +41,8 @@ SECTIONS_SHARE = 95
 EXPIRE_BATCH_SIZE = 100
 
 
-class ExportError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ExportError(RuleError):
+    pass
 
 
 class ExportNotStarted(ExportError):

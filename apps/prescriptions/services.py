@@ -24,6 +24,7 @@ from apps.accounts.models import User
 from apps.appointments.models import Appointment
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
+from apps.core.errors import RuleError
 from apps.prescriptions import selectors
 from apps.prescriptions.interactions import CheckResult, check_medications
 from apps.prescriptions.models import (
@@ -49,11 +50,8 @@ class PrescriptionNotFound(Exception):
     """Not there, or not for this actor: the same answer either way."""
 
 
-class PrescriptionError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class PrescriptionError(RuleError):
+    pass
 
 
 class PrescriptionLocked(PrescriptionError):

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.models import User
 from apps.appointments.selectors import user_zone
+from apps.core.errors import form_add_rule_error
 from apps.prescriptions import drugs, selectors, services
 from apps.prescriptions.forms import (
     DATALIST_ID,
@@ -133,11 +134,6 @@ def _rows_data(request: HttpRequest) -> Any:
     return data
 
 
-def _apply_error(form: PrescriptionForm, exc: services.PrescriptionError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 def _form_page(request: HttpRequest, *, form: PrescriptionForm,
                formset: BaseMedicationFormSet, patient: User,
                prescription: Prescription | None) -> HttpResponse:
@@ -186,7 +182,7 @@ def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
         except services.PrescriptionNotFound:
             raise Http404 from None
         except services.PrescriptionError as exc:
-            _apply_error(form, exc)
+            form_add_rule_error(form, exc)
         else:
             messages.success(request, _("The prescription is saved."))
             return redirect("prescriptions:detail", prescription_id=prescription.pk)
@@ -243,7 +239,7 @@ def prescription_edit(request: HttpRequest, prescription_id: int) -> HttpRespons
             messages.error(request, exc.message)
             return redirect("prescriptions:detail", prescription_id=prescription.pk)
         except services.PrescriptionError as exc:
-            _apply_error(form, exc)
+            form_add_rule_error(form, exc)
         else:
             messages.success(request, _("The prescription is updated."))
             return redirect("prescriptions:detail", prescription_id=prescription.pk)

@@ -26,6 +26,7 @@ from apps.appointments.models import Appointment
 from apps.appointments.selectors import doctor_has_treated
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
+from apps.core.errors import RuleError
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.records import attachments
@@ -54,11 +55,8 @@ class RecordNotFound(Exception):
     """Not there, or not for this actor: the same answer either way."""
 
 
-class RecordError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class RecordError(RuleError):
+    pass
 
 
 @dataclass(frozen=True)

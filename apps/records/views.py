@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.models import User
 from apps.appointments.selectors import user_zone
+from apps.core.errors import form_add_rule_error
 from apps.records import attachments, selectors, services
 from apps.records.forms import BreakGlassForm, RecordForm
 from apps.records.permissions import is_practising_doctor
@@ -140,11 +141,6 @@ def _record_form(request: HttpRequest, *, doctor: User, patient_id: int,
     )
 
 
-def _apply_error(form: RecordForm, exc: services.RecordError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -169,7 +165,7 @@ def record_create(request: HttpRequest, patient_id: int) -> HttpResponse:
         except services.RecordNotFound:
             raise Http404 from None
         except services.RecordError as exc:
-            _apply_error(form, exc)
+            form_add_rule_error(form, exc)
         else:
             messages.success(request, _("The record is saved."))
             return redirect("records:detail", record_id=record.pk)
@@ -206,7 +202,7 @@ def record_edit(request: HttpRequest, record_id: int) -> HttpResponse:
         except services.RecordNotFound:
             raise Http404 from None
         except services.RecordError as exc:
-            _apply_error(form, exc)
+            form_add_rule_error(form, exc)
         else:
             messages.success(request, _("The record is updated."))
             return redirect("records:detail", record_id=record.pk)
