@@ -60,6 +60,7 @@ RESPONSE_MEANINGS: dict[str, Any] = {
     "199": _("JazzCash reported a system error."),
     "349": _("The transaction was declined."),
     "999": _("The payment was cancelled."),
+    "EXPIRED": _("The payment was not completed before the attempt expired."),
 }
 
 TXN_REF_PATTERN = re.compile(r"^T\d{12}[0-9A-Z]{1,7}$")
@@ -83,11 +84,20 @@ class GatewayRefundResult:
 
 @dataclass(frozen=True)
 class InquiryResult:
-    """The verified answer of a status inquiry: the payment's code at the gateway."""
+    """The verified answer of a status inquiry: the payment's code at the gateway.
 
+    ``known`` is False when JazzCash answered but does not know the transaction (or refused
+    the inquiry): then the payment codes are empty.
+    """
+
+    response_code: str
     payment_response_code: str
     status: str
     retrieval_reference: str
+
+    @property
+    def known(self) -> bool:
+        return self.response_code == SUCCESS
 
     @property
     def completed(self) -> bool:
@@ -249,7 +259,7 @@ def _post_signed(url: str, fields: dict[str, str], what: str) -> dict[str, str]:
 
 
 def inquire_status(*, txn_ref_no: str) -> InquiryResult:
-    """Ask JazzCash for a transaction's state. Raises JazzCashError without a usable answer."""
+    """Ask JazzCash for a transaction's state. Raises JazzCashError without a verified answer."""
     answer = _post_signed(
         settings.JAZZCASH_STATUS_INQUIRY_URL,
         {
@@ -259,11 +269,8 @@ def inquire_status(*, txn_ref_no: str) -> InquiryResult:
         },
         "status inquiry",
     )
-    if answer.get("pp_ResponseCode") != SUCCESS:
-        raise JazzCashError(
-            f"status inquiry: response code {answer.get('pp_ResponseCode', '')[:10]}"
-        )
     return InquiryResult(
+        response_code=answer.get("pp_ResponseCode", "")[:10],
         payment_response_code=answer.get("pp_PaymentResponseCode", "")[:10],
         status=answer.get("pp_Status", "")[:30],
         retrieval_reference=answer.get("pp_RetreivalReferenceNo", "")[:50],
