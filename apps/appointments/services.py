@@ -332,7 +332,7 @@ def _insert_plan() -> _InsertPlan:
     pay_fields = ("id", "appointment", "payer", "payee", "amount", "currency",
                   "payment_method", "status", "created_at", "updated_at")
     pay_columns = ", ".join(
-        qn(str(cast(Field[Any, Any], Payment._meta.get_field(name)).column))
+        qn(str(cast("Field[Any, Any]", Payment._meta.get_field(name)).column))
         for name in pay_fields
     )
     values = ", ".join(["%s"] * len(fields))

@@ -84,7 +84,10 @@ def payment_checkout_start(
         if started is None or started + expiry <= now:
             raise AttemptInProgress()
     elif payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
-        payment.transaction_id = jazzcash.make_txn_ref_no(payment.pk, now)
+        # A reference names its second: a retry within the same second must not repeat it.
+        previous = jazzcash.txn_ref_time(payment.transaction_id or "")
+        moment = max(now, previous + timedelta(seconds=1)) if previous else now
+        payment.transaction_id = jazzcash.make_txn_ref_no(payment.pk, moment)
         payment.payment_method = method
         payment.status = PaymentStatus.PENDING
         payment.failure_reason = None
