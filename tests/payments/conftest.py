@@ -62,7 +62,7 @@ def book_with_fee(patient: User, fee: str | None = "2500.00") -> Payment:
         patient=patient, doctor=doctor, scheduled_at=when,
         consultation_type=ConsultationType.VIDEO_CALL,
     )
-    return Payment.objects.get(pk=appointment.payment_id)
+    return Payment.objects.get(appointment_id=appointment.pk)
 
 
 def start_checkout(payment: Payment, method: str = "JAZZCASH") -> dict[str, str]:
