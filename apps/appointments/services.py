@@ -319,7 +319,8 @@ def _insert_plan() -> _InsertPlan:
     above zero; its id is drawn from the payments sequence while the appointment row is
     inserted, so appointments.payment_id and payments.appointment_id point at each other
     without an UPDATE (a data-modifying CTE cannot see another's rows; the foreign keys
-    are deferred to commit). Free consultations get no payment.
+    are deferred to commit). Free consultations get no payment. Like the appointment's
+    own history row, the payment's is written here; no Payment model signal is sent.
     """
     history = Appointment.history.model
     qn = connection.ops.quote_name

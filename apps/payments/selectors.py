@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from apps.accounts.models import Role, User
-from apps.payments.models import Payment
+from apps.payments.models import Payment, PaymentStatus
 
 PAGE_SIZE = 20
 
@@ -55,10 +55,21 @@ def payment_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
 
 
 def receipt_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
-    """A COMPLETED payment (or one refunded or disputed after it was paid) for its receipt."""
+    """A COMPLETED payment (or one refunded or disputed after it was paid) for its receipt.
+
+    `paid_at` is when it first became COMPLETED (its history), not its last change.
+    """
+    history = Payment.history.model
+    paid_at = (
+        history.objects.filter(id=OuterRef("pk"), status=PaymentStatus.COMPLETED)
+        .order_by("history_date")
+        .values("history_date")[:1]
+    )
     return (
         _visible(actor)
-        .filter(status__in=("COMPLETED", "REFUNDED", "DISPUTED"))
+        .filter(status__in=(PaymentStatus.COMPLETED, PaymentStatus.REFUNDED,
+                            PaymentStatus.DISPUTED))
+        .annotate(paid_at=Subquery(paid_at))
         .select_related("appointment", "appointment__facility", "payer", "payee")
         .get(pk=payment_id)
     )

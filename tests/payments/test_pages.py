@@ -103,3 +103,17 @@ def test_the_receipt_is_only_for_completed_payments(
     assert "PKR 3500.00" in text and str(payment.transaction_id) in text
     assert logged_in(payment.payee).get(
         reverse("payments:receipt", kwargs={"payment_id": payment.pk})).status_code == 200
+
+
+def test_the_receipt_dates_the_payment_when_it_was_paid_not_when_it_last_changed(
+    patient: User,
+) -> None:
+    payment = paid(patient)
+    paid_at = payment.history.get(status="COMPLETED").history_date
+    later = paid_at.replace(year=paid_at.year + 1)
+    Payment.objects.filter(pk=payment.pk).update(updated_at=later)
+
+    body = logged_in(patient).get(
+        reverse("payments:receipt", kwargs={"payment_id": payment.pk})).content.decode()
+
+    assert f"{paid_at.year + 1}" not in body.split("Paid on", 1)[1].split("</dd>", 1)[0]
