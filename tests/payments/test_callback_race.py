@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from apps.notifications.models import Notification, NotificationEvent
 from apps.payments import services
@@ -29,5 +31,22 @@ def test_concurrent_duplicate_callbacks_change_the_payment_once() -> None:
     assert payment.status == PaymentStatus.COMPLETED
     assert [h.status for h in payment.history.order_by("history_id")].count(
         PaymentStatus.COMPLETED) == 1
+    assert Notification.objects.filter(
+        user_id=payment.payer_id, event=NotificationEvent.PAYMENT_RECEIVED).count() == 1
+
+
+def test_the_same_callback_posted_twice_at_once_to_the_return_url_changes_it_once() -> None:
+    patient = factories.PatientFactory.create()
+    payment = book_with_fee(patient)
+    callback = signed_callback(start_checkout(payment), "000")
+    url = reverse("payments:jazzcash_return")
+
+    def post() -> int:
+        return Client(enforce_csrf_checks=True).post(url, callback).status_code
+
+    assert race([post, post]) == [200, 200]
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED
+    assert payment.history.filter(status=PaymentStatus.COMPLETED).count() == 1
     assert Notification.objects.filter(
         user_id=payment.payer_id, event=NotificationEvent.PAYMENT_RECEIVED).count() == 1
