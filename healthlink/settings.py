@@ -466,6 +466,8 @@ LOGGING = {
         # Request bodies and SQL parameters may carry PHI: keep them out of the logs.
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # The PDF font subsetter reports every table it touches at INFO.
+        "fontTools": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

@@ -134,6 +134,36 @@ def stored_signed_values(prescription: Prescription) -> dict[str, Any] | None:
     return values
 
 
+@dataclass(frozen=True)
+class PartyValues:
+    """What a printout or the verification page shows of the doctor's PMDC number and the
+    patient: the values stored at signing, or (version 1 signatures) the current ones."""
+
+    doctor_pmdc: str
+    patient_initials: str
+    patient_age: int | None
+    at_signing: bool
+
+
+def party_values(prescription: Prescription) -> PartyValues:
+    stored = stored_signed_values(prescription)
+    if stored is not None:
+        age = stored["patient_age"]
+        return PartyValues(
+            doctor_pmdc=str(stored["doctor_pmdc"] or ""),
+            patient_initials=str(stored["patient_initials"] or ""),
+            patient_age=age if isinstance(age, int) and not isinstance(age, bool) else None,
+            at_signing=True,
+        )
+    patient = prescription.patient
+    return PartyValues(
+        doctor_pmdc=prescription.doctor.pmdc_license_number or "",
+        patient_initials=patient.initials,
+        patient_age=age_on(patient.date_of_birth, timezone.localdate()),
+        at_signing=False,
+    )
+
+
 def canonical_bytes(prescription: Prescription,
                     medications: list[PrescriptionMedication] | None = None,
                     signed_values: dict[str, Any] | None = None) -> bytes:
