@@ -22,7 +22,8 @@ def text_of(content: bytes) -> str:
     ("iso\u2067late\u2069", "isolate"),
     ("one\r\ntwo\rthree\u2028four", "one\ntwo\nthree\nfour"),
     ("tab\there", "tab here"),
-    ("نستعلیق\u200cنما", "نستعلیق\u200cنما"),  # a zero-width non-joiner stays: Urdu uses it
+    # A zero-width non-joiner stays: Urdu uses it.
+    ("نستعلیق\u200cنما", "نستعلیق\u200cنما"),  # noqa: RUF001
 ])
 def test_clean_text_drops_control_characters(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
