@@ -55,11 +55,11 @@ def _local(value: datetime.datetime) -> str:
 
 def paid_at(payment: Payment) -> datetime.datetime:
     """When the payment became COMPLETED, from its history; its last change otherwise."""
-    completed = (
-        payment.history.filter(status=PaymentStatus.COMPLETED)  # type: ignore[attr-defined]
+    completed: datetime.datetime | None = (
+        payment.history.filter(status=PaymentStatus.COMPLETED)
         .order_by("history_date").values_list("history_date", flat=True).first()
     )
-    return completed or payment.updated_at
+    return completed or payment.updated_at or payment.created_at
 
 
 def receipt_payment(*, actor: User, payment_id: int) -> Payment:

@@ -104,12 +104,12 @@ def test_a_refunded_payment_shows_the_refund() -> None:
 
 def test_the_date_is_when_the_payment_completed_in_karachi_time() -> None:
     payment = make_payment(status=PaymentStatus.PENDING)
-    record = payment.history.get()  # type: ignore[attr-defined]
+    record = payment.history.get()
     record.history_date = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
     record.save()
     payment.status = PaymentStatus.COMPLETED
     payment.save()
-    payment.history.filter(status=PaymentStatus.COMPLETED).update(  # type: ignore[attr-defined]
+    payment.history.filter(status=PaymentStatus.COMPLETED).update(
         history_date=datetime(2026, 12, 2, 20, 15, tzinfo=UTC))
 
     text = pdf_text(render_receipt_pdf(payment))

@@ -79,8 +79,8 @@ def test_the_author_sees_the_stored_online_warning(fake_openfda, treating) -> No
     prescription = write(doctor, patient, "Warfarin", "Disprin")
     run_openfda_check.apply(args=[prescription.pk]).get()
 
-    body = logged_in(doctor).get(
-        reverse("prescriptions:detail", kwargs={"prescription_id": prescription.pk})).content.decode()
+    path = reverse("prescriptions:detail", kwargs={"prescription_id": prescription.pk})
+    body = logged_in(doctor).get(path).content.decode()
 
     assert 'data-stored' in body and "FDA label" in body
 
