@@ -134,6 +134,12 @@ def prescription_pdf_export(*, actor: User, prescription_id: int,
     return prescription, document
 
 
+def printable(prescription: Prescription) -> bool:
+    """Whether the embedded fonts can draw every text of this prescription's PDF."""
+    medications = list(prescription.medications.order_by("pk"))
+    return not _content(prescription, medications).unprintable_kinds()
+
+
 def prescription_pdf(prescription: Prescription,
                      medications: list[PrescriptionMedication] | None = None) -> bytes:
     """The PDF of a signed prescription (the caller checks that it is signed and genuine).

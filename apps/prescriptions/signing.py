@@ -370,11 +370,17 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             "updated_at",
         ])
 
+        from apps.prescriptions.pdf import printable  # pdf.py builds on this module
+
         notification_create(
             user=prescription.patient,
             event=NotificationEvent.PRESCRIPTION_READY,
             title=_("Your prescription is ready"),
-            message=_("Your doctor has signed a prescription. You can download it as a PDF."),
+            # The PDF is promised only when it can be made (Urdu prints; emoji do not).
+            message=_("Your doctor has signed a prescription. You can download it as a PDF.")
+            if printable(prescription) else
+            _("Your doctor has signed a prescription. You can read it on its page; some of "
+              "its text cannot be shown in a PDF, so it cannot be printed."),
             action_url=prescription_page_path(prescription.pk),
         )
         phi_access_record(
