@@ -186,6 +186,10 @@ def _write(pdf: FPDF, document: Document, block: Block, text: str, *,
     align = Align.R if document.rtl and not block.keep_ltr else Align.L
     pdf.set_font(LATIN, "B" if block.bold else "", block.size)
     for paragraph in text.split("\n"):
+        # fpdf2 2.8 can lose track of the page's font after a line drawn wholly in the
+        # fallback (Urdu) font; the next Latin line then prints with the wrong font's
+        # glyphs. Marking the font unset makes it state the font again.
+        pdf.current_font_is_set_on_page = False
         pdf.set_x(x)
         pdf.multi_cell(width, block.size * LINE_HEIGHT, paragraph or " ", align=align,
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -112,8 +112,7 @@ def render_receipt_pdf(payment: Payment) -> bytes:
     document.heading(_("Payment"))
     document.add(_("Amount: %(amount)s") % {"amount": _money(payment.amount)}, bold=True)
     document.add(_("Method: %(method)s") % {"method": payment.get_payment_method_display()})
-    document.add(_("Transaction ID: %(id)s") % {"id": payment.transaction_id or "-"},
-                 keep_ltr=True)
+    document.add(_("Transaction ID: %(id)s") % {"id": payment.transaction_id or "-"})
     if payment.refund_amount:
         document.add(_("Refunded: %(amount)s") % {"amount": _money(payment.refund_amount)},
                      bold=True)

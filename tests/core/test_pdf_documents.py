@@ -67,3 +67,19 @@ def test_undrawable_text_is_refused_by_kind_or_marked() -> None:
     assert refused.value.kinds == ["name"]
     assert "\U0001f600" not in str(refused.value)
     assert "Name \ufffd" in marked
+
+
+@pytest.mark.parametrize("bold", [False, True])
+def test_latin_after_an_urdu_only_line_keeps_its_own_font(bold: bool) -> None:
+    document = Document(title="Test #4")
+    document.add("Paid to", bold=True)
+    document.add("ڈاکٹر عائشہ صدیقی", bold=bold)
+    document.add("PMDC number: 12345-P", bold=bold)
+    document.add("محمد علی خان " * 12 + "Amoxicillin 500 mg three times a day " * 3)
+    document.add("Status: Completed")
+
+    text = text_of(document.render())
+
+    assert "PMDC number: 12345-P" in text
+    assert "Status: Completed" in text
+    assert "Amoxicillin 500 mg" in text

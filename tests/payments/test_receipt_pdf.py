@@ -128,7 +128,9 @@ def test_urdu_names_print() -> None:
     text = pdf_text(response.content)
     for word in ("محمد", "خان", "عائشہ", "صدیقی"):
         assert word in text
-    assert "PKR 2,500.00" in text
+    # The Latin lines after the Urdu names keep their own font.
+    assert f"PMDC number: {payee.pmdc_license_number}" in text
+    assert "PKR 2,500.00" in text and "Status: Completed" in text
 
 
 def test_control_characters_and_emoji_in_a_name_do_not_reach_the_receipt() -> None:

@@ -170,6 +170,7 @@ def test_urdu_names_and_instructions_print(doctor: User) -> None:
     assert "?" not in text.replace(qr.verification_url(prescription.pk), "")
     initials = patient.initials
     assert f"Initials: {initials}" in text
+    assert f"PMDC number: {urdu_doctor.pmdc_license_number}" in text
     assert PhiAccessLog.objects.filter(action=PhiAction.EXPORT).count() == 1
 
 
