@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import io
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ FONT_FILES = {
 MARGIN = 50  # points; A4 is 595 x 842
 LINE_HEIGHT = 1.35  # times the font size
 REPLACEMENT = "\ufffd"
+FIRST_STRONG_ISOLATE, POP_ISOLATE = "\u2068", "\u2069"
 
 REFUSE, MARK = "refuse", "mark"
 
@@ -121,9 +123,22 @@ class Document:
     corner_image: bytes | None = None  # a PNG
     corner_size: float = 130
 
-    def add(self, text: object, *, size: float = 10, bold: bool = False, gap: float = 0,
-            kind: str = "other", keep_ltr: bool = False) -> None:
-        self.blocks.append(Block(clean_text(text), size, bold, gap, kind, keep_ltr))
+    def add(self, text: object, values: Mapping[str, object] | None = None, *,
+            size: float = 10, bold: bool = False, gap: float = 0, kind: str = "other",
+            keep_ltr: bool = False) -> None:
+        """One paragraph: ``text``, a %-format (a translated label) when ``values`` are given.
+
+        In a right-to-left document each value is set in a first-strong isolate, so a date
+        or a PMDC number after an Urdu label keeps its own order.
+        """
+        line = clean_text(text)
+        if values is not None:
+            line = line % {key: self._value(value) for key, value in values.items()}
+        self.blocks.append(Block(line, size, bold, gap, kind, keep_ltr))
+
+    def _value(self, value: object) -> str:
+        text = clean_text(value)
+        return f"{FIRST_STRONG_ISOLATE}{text}{POP_ISOLATE}" if self.rtl else text
 
     def heading(self, text: object, *, size: float = 12, gap: float = 10) -> None:
         self.add(text, size=size, bold=True, gap=gap)
@@ -184,6 +199,11 @@ def _write(pdf: FPDF, document: Document, block: Block, text: str, *,
         if document.rtl:
             x += document.corner_size + 10
     align = Align.R if document.rtl and not block.keep_ltr else Align.L
+    # A right-to-left document sets every paragraph right to left (an Urdu label may start
+    # with "PMDC"); a left-to-right one lets each paragraph's first letter decide, so an
+    # Urdu instruction in an English document still reads right to left.
+    direction = ("ltr" if block.keep_ltr else "rtl") if document.rtl else None
+    pdf.set_text_shaping(use_shaping_engine=True, direction=direction)
     pdf.set_font(LATIN, "B" if block.bold else "", block.size)
     for paragraph in text.split("\n"):
         # fpdf2 2.8 can lose track of the page's font after a line drawn wholly in the

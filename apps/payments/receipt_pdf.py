@@ -95,28 +95,28 @@ def render_receipt_pdf(payment: Payment) -> bytes:
         language=translation.get_language() or "en", rtl=translation.get_language_bidi(),
     )
     document.add(_("HealthLink payment receipt"), size=16, bold=True)
-    document.add(_("Receipt number: %(number)s") % {"number": receipt_number(payment)},
+    document.add(_("Receipt number: %(number)s"), {"number": receipt_number(payment)},
                  size=11)
-    document.add(_("Date: %(when)s") % {"when": _local(paid_at(payment))})
+    document.add(_("Date: %(when)s"), {"when": _local(paid_at(payment))})
 
     document.heading(_("Paid by"), gap=14)
     document.add(payment.payer.display_name)
     document.heading(_("Paid to"))
     document.add(doctor.display_name)
-    document.add(_("PMDC number: %(pmdc)s") % {"pmdc": doctor.pmdc_license_number or "-"})
+    document.add(_("PMDC number: %(pmdc)s"), {"pmdc": doctor.pmdc_license_number or "-"})
 
     document.heading(_("Appointment"))
-    document.add(_("Date: %(when)s") % {"when": _local(appointment.scheduled_at)})
-    document.add(_("Type: %(type)s") % {"type": appointment.get_consultation_type_display()})
+    document.add(_("Date: %(when)s"), {"when": _local(appointment.scheduled_at)})
+    document.add(_("Type: %(type)s"), {"type": appointment.get_consultation_type_display()})
 
     document.heading(_("Payment"))
-    document.add(_("Amount: %(amount)s") % {"amount": _money(payment.amount)}, bold=True)
-    document.add(_("Method: %(method)s") % {"method": payment.get_payment_method_display()})
-    document.add(_("Transaction ID: %(id)s") % {"id": payment.transaction_id or "-"})
+    document.add(_("Amount: %(amount)s"), {"amount": _money(payment.amount)}, bold=True)
+    document.add(_("Method: %(method)s"), {"method": payment.get_payment_method_display()})
+    document.add(_("Transaction ID: %(id)s"), {"id": payment.transaction_id or "-"})
     if payment.refund_amount:
-        document.add(_("Refunded: %(amount)s") % {"amount": _money(payment.refund_amount)},
+        document.add(_("Refunded: %(amount)s"), {"amount": _money(payment.refund_amount)},
                      bold=True)
-    document.add(_("Status: %(status)s") % {"status": payment.get_status_display()})
+    document.add(_("Status: %(status)s"), {"status": payment.get_status_display()})
     document.add(_("Amounts are in Pakistani rupees; dates and times in Pakistan Standard "
                    "Time."), size=8, gap=14)
     content = document.render(missing=MARK)

@@ -55,43 +55,42 @@ def _content(prescription: Prescription,
         corner_image=qr.qr_png(qr.verification_url(prescription.pk)),
     )
     document.add(_("HealthLink prescription"), size=16, bold=True)
-    document.add(_("Prescription #%(id)s") % {"id": prescription.pk}, size=11)
+    document.add(_("Prescription #%(id)s"), {"id": prescription.pk}, size=11)
 
     document.heading(_("Doctor"), gap=14)
     document.add(doctor.display_name, kind="doctor")
-    document.add(_("PMDC number: %(pmdc)s") % {"pmdc": values.doctor_pmdc or "-"})
+    document.add(_("PMDC number: %(pmdc)s"), {"pmdc": values.doctor_pmdc or "-"})
     facility = prescription.appointment.facility if prescription.appointment else None
     if facility is not None:
-        document.add(_("Facility: %(name)s, %(city)s") % {"name": facility.name,
-                                                          "city": facility.city},
-                     kind="facility")
+        document.add(_("Facility: %(name)s, %(city)s"),
+                     {"name": facility.name, "city": facility.city}, kind="facility")
 
     document.heading(_("Patient"))
-    document.add(_("Initials: %(initials)s") % {"initials": values.patient_initials},
+    document.add(_("Initials: %(initials)s"), {"initials": values.patient_initials},
                  kind="patient")
     age = values.patient_age if values.patient_age is not None else "-"
-    document.add(_("Age at signing: %(age)s") % {"age": age} if values.at_signing
-                 else _("Age: %(age)s") % {"age": age})
+    document.add(_("Age at signing: %(age)s") if values.at_signing else _("Age: %(age)s"),
+                 {"age": age})
 
     document.heading(_("Medications"))
     for number, medication in enumerate(medications, start=1):
         document.add(f"{number}. {medication.name}", bold=True, gap=4, kind="medication")
-        document.add(_("Dosage: %(dosage)s; frequency: %(frequency)s; duration: %(duration)s")
-                     % {"dosage": medication.dosage, "frequency": medication.frequency,
-                        "duration": medication.duration}, kind="dosage")
+        document.add(_("Dosage: %(dosage)s; frequency: %(frequency)s; duration: %(duration)s"),
+                     {"dosage": medication.dosage, "frequency": medication.frequency,
+                      "duration": medication.duration}, kind="dosage")
         if medication.instructions:
             document.add(medication.instructions, kind="notes")
     if prescription.instructions:
         document.heading(_("Instructions"))
         document.add(prescription.instructions, kind="instructions")
-    document.add(_("Valid until: %(when)s") % {"when": _when(prescription.valid_until)},
+    document.add(_("Valid until: %(when)s"), {"when": _when(prescription.valid_until)},
                  bold=True, gap=10)
 
     fingerprint = (signing.key_fingerprint(prescription.signing_key.public_key)
                    if prescription.signing_key else "-")
     document.heading(_("Electronic signature"), gap=14)
-    document.add(_("Signed at: %(when)s") % {"when": _when(prescription.signed_at)})
-    document.add(_("Algorithm: Ed25519; key fingerprint: %(fp)s") % {"fp": fingerprint})
+    document.add(_("Signed at: %(when)s"), {"when": _when(prescription.signed_at)})
+    document.add(_("Algorithm: Ed25519; key fingerprint: %(fp)s"), {"fp": fingerprint})
     document.add(_("Check this prescription by scanning the QR code or opening:"))
     document.add(qr.verification_url(prescription.pk), size=8, keep_ltr=True)
     return document

@@ -83,3 +83,14 @@ def test_latin_after_an_urdu_only_line_keeps_its_own_font(bold: bool) -> None:
     assert "PMDC number: 12345-P" in text
     assert "Status: Completed" in text
     assert "Amoxicillin 500 mg" in text
+
+
+def test_values_in_a_right_to_left_document_are_isolated_and_cleaned() -> None:
+    urdu = Document(title="Test #5", language="ur", rtl=True)
+    english = Document(title="Test #5")
+    for document in (urdu, english):
+        document.add("PMDC نمبر: %(pmdc)s", {"pmdc": "12345-P\u2069\u202e\x07"})
+
+    assert urdu.blocks[0].text == "PMDC نمبر: \u206812345-P\u2069"
+    assert english.blocks[0].text == "PMDC نمبر: 12345-P"
+    assert "12345-P" in text_of(urdu.render())
