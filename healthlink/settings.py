@@ -142,15 +142,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Lifecycle: a session that logged in before users.tokens_revoked_at is logged out.
     "apps.accounts.middleware.SessionRevocationMiddleware",
+    "apps.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.accounts.middleware.UserTimezoneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "apps.core.middleware.ServiceUnavailableMiddleware",
-    # --- famfix: htmx requests (export progress poll, notifications) that meet
-    # login_required get 401 + HX-Redirect to the login page instead of the page itself.
+    # htmx requests (export progress poll, notifications) that meet login_required get
+    # 401 + HX-Redirect to the login page instead of the page itself.
     "apps.core.htmx.HtmxLoginRedirectMiddleware",
-    # --- end famfix
 ]
 
 ROOT_URLCONF = "healthlink.urls"

@@ -63,6 +63,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import ADMIN_ROLES, User
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
+from apps.core.i18n import in_language_of
 from apps.core.text import has_bidi_controls
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
@@ -340,13 +341,15 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             "updated_at",
         ])
 
-        notification_create(
-            user=prescription.patient,
-            event=NotificationEvent.PRESCRIPTION_READY,
-            title=_("Your prescription is ready"),
-            message=_("Your doctor has signed a prescription. You can download it as a PDF."),
-            action_url=prescription_page_path(prescription.pk),
-        )
+        with in_language_of(prescription.patient):
+            notification_create(
+                user=prescription.patient,
+                event=NotificationEvent.PRESCRIPTION_READY,
+                title=_("Your prescription is ready"),
+                message=_("Your doctor has signed a prescription. "
+                          "You can download it as a PDF."),
+                action_url=prescription_page_path(prescription.pk),
+            )
         phi_access_record(
             actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
             resource_id=prescription.pk, patient=prescription.patient_id, request=request,
@@ -396,13 +399,14 @@ def prescription_reject(*, actor: User, prescription_id: int, reason: str,
 
         # The reason may hold PHI: the notifications only say that it happened.
         for user in (prescription.patient, prescription.doctor):
-            notification_create(
-                user=user,
-                event=NotificationEvent.GENERAL,
-                title=_("A prescription was rejected"),
-                message=_("A pharmacist or administrator rejected prescription #%(id)s.")
-                % {"id": prescription.pk},
-            )
+            with in_language_of(user):
+                notification_create(
+                    user=user,
+                    event=NotificationEvent.GENERAL,
+                    title=_("A prescription was rejected"),
+                    message=_("A pharmacist or administrator rejected prescription #%(id)s.")
+                    % {"id": prescription.pk},
+                )
         phi_access_record(
             actor=actor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
             resource_id=prescription.pk, patient=prescription.patient_id, request=request,
