@@ -20,6 +20,7 @@ urlpatterns = [
     path("prescriptions/", include("apps.prescriptions.urls_sign")),
     path("verify/rx/", include("apps.prescriptions.urls_verify")),
     # --- end rxsign ---
+    path("video/", include("apps.video.urls")),  # issue 7: video consultations
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
