@@ -278,8 +278,8 @@ def video_join(
 # --- What the page reports --------------------------------------------------------------
 
 
-def _rate_limit(actor: User, appointment_id: int, now: datetime) -> None:
-    key = f"video:events:{appointment_id}:{actor.pk}:{int(now.timestamp()) // 60}"
+def _rate_limit(actor: User, call: VideoCall, now: datetime) -> None:
+    key = f"video:events:{call.room_id}:{actor.pk}:{int(now.timestamp()) // 60}"
     cache.add(key, 0, timeout=120)
     try:
         count = cache.incr(key)
@@ -328,7 +328,7 @@ def video_event_record(
             raise Appointment.DoesNotExist
         if call.room_closed_at is not None:
             raise errors.CallOver()
-        _rate_limit(actor, appointment_id, now)
+        _rate_limit(actor, call, now)
 
         if kind == "stats":
             call.quality_metrics = _merge_stats(call.quality_metrics or {}, sample, now)
@@ -399,9 +399,10 @@ def call_timeline(entries: list[dict[str, Any]], now: datetime) -> Timeline:
         joined = parse_datetime(str(entry.get("joined_at")))
         if joined is None:
             continue
-        left = parse_datetime(str(entry["left_at"])) if entry.get("left_at") else None
         changes.append((joined, 1, int(entry["user_id"])))
-        changes.append((left or now, -1, int(entry["user_id"])))
+        left = parse_datetime(str(entry["left_at"])) if entry.get("left_at") else None
+        if left is not None:
+            changes.append((left, -1, int(entry["user_id"])))
     changes.sort(key=lambda change: (change[0], change[1]))  # leaves before joins at a tie
 
     present: dict[int, int] = {}
@@ -419,8 +420,10 @@ def call_timeline(entries: list[dict[str, Any]], now: datetime) -> Timeline:
             ended, together_since = moment, None
     if started is None:
         return Timeline(None, None, None)
-    still_on = any(entry.get("left_at") is None for entry in entries) and ended == now
-    return Timeline(started, None if still_on else ended, int(seconds))
+    if together_since is not None:  # still going
+        seconds += max((now - together_since).total_seconds(), 0)
+        ended = None
+    return Timeline(started, ended, int(seconds))
 
 
 def _apply_timeline(call: VideoCall, entries: list[dict[str, Any]], now: datetime) -> None:
