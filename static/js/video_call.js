@@ -160,13 +160,13 @@
     if (!joined) { return; }
     joined = false;
     clearInterval(statsTimer);
-    report("left", null, true);
+    var reported = report("left", null, true);
     if (janus) { janus.destroy({unload: true}); }
     participants = {};
     renderParticipants();
     $("call-remote").textContent = "";
     ["call-mute", "call-camera", "call-leave"].forEach(function (id) { $(id).hidden = true; });
-    status(data.labelLeft);
+    reported.then(function () { status(data.labelLeft); });
   }
 
   function start() {
