@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.dateparse import parse_datetime
 
 from apps.accounts.models import User
 from apps.appointments.models import Appointment
@@ -92,10 +93,15 @@ def call_summary(*, actor: Actor, appointment: Appointment) -> CallSummary | Non
     call = video_call_of(appointment)
     if call is None or not call.participants:
         return None
+    people = [
+        {"role": entry.get("role"), "joined": parse_datetime(str(entry.get("joined_at"))),
+         "left": parse_datetime(str(entry["left_at"])) if entry.get("left_at") else None}
+        for entry in call.participants
+    ]
     return CallSummary(
         started_at=call.started_at, ended_at=call.ended_at,
         duration_seconds=call.duration_seconds,
-        participants=list(call.participants),
+        participants=people,
         quality=dict(call.quality_metrics or {}),
         recording_url=call.recording_url,
     )
