@@ -86,7 +86,7 @@ def test_doctor_and_patient_join_one_room_and_see_each_other(
     for user in (doctor, patient):
         page = media_context().new_page()
         log_in(page, user.email)
-        page.goto("/appointments/%d/" % appointment.pk)
+        page.goto(f"/appointments/{appointment.pk}/")
         page.get_by_role("link", name="Open the video call").click()
         page.get_by_role("button", name="Join the call").click()
         pages[user.role] = page

@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.appointments.models import Appointment, ConsultationType
 from apps.video import errors, services, tasks
-from apps.video.janus import JanusClient, JanusUnavailable
+from apps.video.janus import JanusClient, JanusRequestFailed, JanusUnavailable
 from apps.video.models import VideoCall
 from tests import factories
 from tests.video.conftest import starts_in
@@ -44,8 +44,8 @@ def test_the_room_is_private_and_needs_the_pin(
     listed = janus._request({"request": "list"}).get("list") or []
 
     assert call.room_number not in [room["room"] for room in listed]
-    with pytest.raises(Exception, match="videoroom error"):
-        janus.room_destroy(room=call.room_number, secret="wrong")  # noqa: S106
+    with pytest.raises(JanusRequestFailed, match="videoroom error"):
+        janus.room_destroy(room=call.room_number, secret="wrong")
     janus.room_destroy(room=call.room_number, secret=services.room_secret(call.room_id))
 
 

@@ -56,7 +56,9 @@ def test_doctor_sees_the_summary_and_completes_from_it(
 
     video_appointment.refresh_from_db()
     assert video_appointment.status == AppointmentStatus.COMPLETED
-    assert 'id="call-summary"' in doctor.get(f"/appointments/{video_appointment.pk}/").content.decode()
+    after = doctor.get(f"/appointments/{video_appointment.pk}/").content.decode()
+    assert 'id="call-summary"' in after
+    assert "Mark completed" not in after
 
 
 def test_only_the_doctor_sees_the_summary(
