@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from apps.accounts.models import User
 from apps.appointments.models import Appointment, ConsultationType
@@ -99,3 +101,23 @@ def test_no_room_for_a_call_that_is_over(janus: JanusClient, patient: User) -> N
         services.video_room_ensure(
             appointment_id=past.pk, now=past.ends_at + timedelta(seconds=1)
         )
+
+
+def test_recording_only_when_enabled(
+    janus: JanusClient, video_appointment: Appointment, settings: Settings, tmp_path: Path
+) -> None:
+    call = services.video_room_ensure(appointment_id=video_appointment.pk)
+    services.video_rooms_close_due(now=video_appointment.ends_at)
+    call.refresh_from_db()
+    assert call.recording_url is None
+
+    settings.VIDEO_RECORDING_ENABLED = True
+    settings.VIDEO_RECORDING_DIR = str(tmp_path)
+    later = factories.AppointmentFactory(scheduled_at=starts_in(-1))
+    recorded = services.video_room_ensure(appointment_id=later.pk)
+    assert janus.room_exists(recorded.room_number)
+    services.video_rooms_close_due(now=later.ends_at)
+    recorded.refresh_from_db()
+
+    assert recorded.recording_url == f"{tmp_path}/{recorded.room_id}"
+    assert not janus.room_exists(recorded.room_number)
