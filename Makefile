@@ -35,7 +35,7 @@ help:
 	@echo "make migrate  apply migrations (DEBUG=1, development keys)"
 	@echo "make seed     migrate, then load the demo data (manage.py seed_demo)"
 	@echo "make status   show the embedded PostgreSQL and Redis under var/"
-	@echo "make stop     stop them"
+	@echo "make stop     stop them (and Janus, if make run started it)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -82,3 +82,4 @@ status: $(INSTALLED)
 
 stop: $(INSTALLED)
 	$(PY) -m healthlink.embedded stop
+	scripts/janus.sh stop

@@ -21,6 +21,7 @@ urlpatterns = [
     # Prescription signing and PDF, and the public page a QR code opens.
     path("prescriptions/", include("apps.prescriptions.urls_sign")),
     path("verify/rx/", include("apps.prescriptions.urls_verify")),
+    path("video/", include("apps.video.urls")),  # video consultations
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
