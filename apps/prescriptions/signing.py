@@ -63,6 +63,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import ADMIN_ROLES, User
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
+from apps.core.i18n import in_language_of
 from apps.core.text import has_bidi_controls
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
@@ -372,17 +373,20 @@ def prescription_sign(*, doctor: User, prescription_id: int,
 
         from apps.prescriptions.pdf import printable  # pdf.py builds on this module
 
-        notification_create(
-            user=prescription.patient,
-            event=NotificationEvent.PRESCRIPTION_READY,
-            title=_("Your prescription is ready"),
-            # The PDF is promised only when it can be made (Urdu prints; emoji do not).
-            message=_("Your doctor has signed a prescription. You can download it as a PDF.")
-            if printable(prescription) else
-            _("Your doctor has signed a prescription. You can read it on its page; some of "
-              "its text cannot be shown in a PDF, so it cannot be printed."),
-            action_url=prescription_page_path(prescription.pk),
-        )
+        can_print = printable(prescription)
+        with in_language_of(prescription.patient):
+            notification_create(
+                user=prescription.patient,
+                event=NotificationEvent.PRESCRIPTION_READY,
+                title=_("Your prescription is ready"),
+                # The PDF is promised only when it can be made (Urdu prints; emoji do not).
+                message=_("Your doctor has signed a prescription. "
+                          "You can download it as a PDF.")
+                if can_print else
+                _("Your doctor has signed a prescription. You can read it on its page; "
+                  "some of its text cannot be shown in a PDF, so it cannot be printed."),
+                action_url=prescription_page_path(prescription.pk),
+            )
         phi_access_record(
             actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
             resource_id=prescription.pk, patient=prescription.patient_id, request=request,
@@ -432,13 +436,14 @@ def prescription_reject(*, actor: User, prescription_id: int, reason: str,
 
         # The reason may hold PHI: the notifications only say that it happened.
         for user in (prescription.patient, prescription.doctor):
-            notification_create(
-                user=user,
-                event=NotificationEvent.GENERAL,
-                title=_("A prescription was rejected"),
-                message=_("A pharmacist or administrator rejected prescription #%(id)s.")
-                % {"id": prescription.pk},
-            )
+            with in_language_of(user):
+                notification_create(
+                    user=user,
+                    event=NotificationEvent.GENERAL,
+                    title=_("A prescription was rejected"),
+                    message=_("A pharmacist or administrator rejected prescription #%(id)s.")
+                    % {"id": prescription.pk},
+                )
         phi_access_record(
             actor=actor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
             resource_id=prescription.pk, patient=prescription.patient_id, request=request,
