@@ -35,7 +35,7 @@ help:
 	@echo "make migrate  apply migrations (DEBUG=1, development keys)"
 	@echo "make seed     migrate, then load the demo data (manage.py seed_demo)"
 	@echo "make status   show the embedded PostgreSQL and Redis under var/"
-	@echo "make stop     stop them"
+	@echo "make stop     stop them (and Janus, if make run started it)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -85,8 +85,13 @@ check-migrations: $(INSTALLED)
 	$(TESTING) $(PY) manage.py makemigrations --check --dry-run
 
 # pytest exits 5 when it collects no test; make treats that, like any non-zero exit, as failure.
+# The video tests talk to a real Janus on 127.0.0.1:8088: started here when it is installed
+# and not already running (with pytest.ini's test-only admin key); .ci/run installs it.
 test: lint check-migrations
 	@mkdir -p var/staticfiles  # WhiteNoise warns on every request when STATIC_ROOT is missing
+	@if command -v janus >/dev/null; then \
+		JANUS_ADMIN_KEY="$${JANUS_ADMIN_KEY:-test-only-janus-admin-key}" scripts/janus.sh start; \
+	else echo "Janus is not installed (apt-get install janus): the video tests will fail"; fi
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 status: $(INSTALLED)
@@ -94,3 +99,4 @@ status: $(INSTALLED)
 
 stop: $(INSTALLED)
 	$(PY) -m healthlink.embedded stop
+	scripts/janus.sh stop

@@ -142,15 +142,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Lifecycle: a session that logged in before users.tokens_revoked_at is logged out.
     "apps.accounts.middleware.SessionRevocationMiddleware",
+    "apps.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.accounts.middleware.UserTimezoneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "apps.core.middleware.ServiceUnavailableMiddleware",
-    # --- famfix: htmx requests (export progress poll, notifications) that meet
-    # login_required get 401 + HX-Redirect to the login page instead of the page itself.
+    # htmx requests (export progress poll, notifications) that meet login_required get
+    # 401 + HX-Redirect to the login page instead of the page itself.
     "apps.core.htmx.HtmxLoginRedirectMiddleware",
-    # --- end famfix
 ]
 
 ROOT_URLCONF = "healthlink.urls"
@@ -280,6 +280,37 @@ CELERY_BEAT_SCHEDULE["exports-expire-archives"] = {
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
 # How long the first patient in line has a freed time to themselves before the next hears.
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
+
+# --- Video consultations (Janus Gateway) -----------------------------------------------
+# The portal's own calls to Janus's HTTP API (loopback by default) and the address the
+# browser's janus.js uses (the same unless a reverse proxy publishes Janus elsewhere).
+JANUS_URL = env.str("JANUS_URL", default="http://127.0.0.1:8088/janus")
+JANUS_PUBLIC_URL = env.str("JANUS_PUBLIC_URL", default="") or JANUS_URL
+# Janus's videoroom admin_key (scripts/janus.sh sets it from the same variable): with it,
+# only the portal can create rooms.
+JANUS_ADMIN_KEY = env.str("JANUS_ADMIN_KEY", default="")
+JANUS_TIMEOUT_SECONDS = env.float("JANUS_TIMEOUT_SECONDS", default=2.0)
+# Who may join, when: from VIDEO_JOIN_EARLY_MINUTES before the start to the end of the slot
+# plus VIDEO_JOIN_LATE_MINUTES.
+VIDEO_JOIN_EARLY_MINUTES = env.int("VIDEO_JOIN_EARLY_MINUTES", default=10)
+VIDEO_JOIN_LATE_MINUTES = env.int("VIDEO_JOIN_LATE_MINUTES", default=0)
+VIDEO_JOIN_TOKEN_SECONDS = env.int("VIDEO_JOIN_TOKEN_SECONDS", default=120)
+# Beat creates rooms this long before the start (and a first join creates one on demand).
+VIDEO_ROOM_LEAD_MINUTES = env.int("VIDEO_ROOM_LEAD_MINUTES", default=15)
+VIDEO_STATS_INTERVAL_SECONDS = env.int("VIDEO_STATS_INTERVAL_SECONDS", default=5)
+VIDEO_EVENTS_PER_MINUTE = env.int("VIDEO_EVENTS_PER_MINUTE", default=30)
+# Off by default. When on, Janus records each room into VIDEO_RECORDING_DIR/<room id>/ (on
+# the Janus host) and video_calls.recording_url names that folder.
+VIDEO_RECORDING_ENABLED = env.bool("VIDEO_RECORDING_ENABLED", default=False)
+VIDEO_RECORDING_DIR = env.str("VIDEO_RECORDING_DIR", default="/var/lib/janus/recordings")
+CELERY_BEAT_SCHEDULE.update({
+    "video-prepare-rooms": {
+        "task": "video.prepare_rooms", "schedule": 60.0, "options": {"expires": 55},
+    },
+    "video-close-rooms": {
+        "task": "video.close_rooms", "schedule": 60.0, "options": {"expires": 55},
+    },
+})
 
 # --- Drug checks (openFDA) --------------------------------------------------------------
 # Production queries openFDA (the client appends /drug/label.json). Development (DEBUG) and
@@ -506,6 +537,8 @@ LOGGING = {
         # Request bodies and SQL parameters may carry PHI: keep them out of the logs.
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # The PDF font subsetter reports every table it touches at INFO.
+        "fontTools": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

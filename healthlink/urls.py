@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
+from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = "HealthLink administration"
-admin.site.site_title = "HealthLink admin"
+from apps.accounts.views import set_language
+
+admin.site.site_header = _("HealthLink administration")
+admin.site.site_title = _("HealthLink admin")
 
 urlpatterns = [
     path("", include("apps.core.urls")),
@@ -16,10 +18,11 @@ urlpatterns = [
     path("family-history/", include("apps.records.family_urls")),
     path("privacy/export/", include("apps.exports.urls")),
     path("privacy/", include("apps.audit.urls")),  # "Who accessed my data"
-    # --- rxsign: prescription signing, PDF, public QR verification ---
+    # Prescription signing and PDF, and the public page a QR code opens.
     path("prescriptions/", include("apps.prescriptions.urls_sign")),
     path("verify/rx/", include("apps.prescriptions.urls_verify")),
-    # --- end rxsign ---
+    path("video/", include("apps.video.urls")),  # video consultations
+    path("payments/", include("apps.payments.urls_receipts")),  # payment receipt PDF
     path("payments/", include("apps.payments.urls")),  # issue 6: JazzCash (payjc)
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -12,6 +12,14 @@ export DEBUG="${DEBUG:-1}"
 # Links in emails (verification, password reset) must point at this server.
 export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT}}"
 
+# Video calls need Janus Gateway (apt-get install janus); it keeps running until
+# `make stop` or `scripts/janus.sh stop`. Without it the call pages say video is unavailable.
+if command -v janus >/dev/null; then
+    scripts/janus.sh start || echo "Janus did not start: video calls will be unavailable"
+else
+    echo "Janus is not installed (apt-get install janus): video calls will be unavailable"
+fi
+
 echo "HealthLink: http://127.0.0.1:${PORT}/  (web, worker and beat below; Ctrl-C stops them)"
 # honcho gives the first Procfile entry (web) PORT itself and the others PORT+100, PORT+200.
 exec honcho start --procfile Procfile --port "$PORT"

@@ -6,12 +6,14 @@ import logging
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.accounts.models import User
 from apps.accounts.sessions import session_revoked
+from apps.core.i18n import language_of
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,29 @@ class UserTimezoneMiddleware:
                 timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in user gets their saved language on a browser that has made no choice yet.
+
+    The language cookie (set by the switcher) wins on the browser that set it; a saved
+    choice follows the user to a new browser, ahead of its Accept-Language; without one,
+    LocaleMiddleware's choice stands. Goes after
+    AuthenticationMiddleware and reads only the user row that middleware loads anyway.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+                and user is not None and user.is_authenticated and user.language):
+            language = language_of(user)
+            if language != translation.get_language():
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
         return self.get_response(request)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -140,6 +141,11 @@ class User(AbstractBaseUser, TimestampedModel):
     # account, so that it runs once per user (see apps.accounts.erasure).
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Karachi")
+    # Not in the schema document: the language notifications, reminders and emails are
+    # written in for this user: their last choice in the language switcher, else the one
+    # they registered in; NULL (never chosen) means the site's default.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES,
+                                null=True, blank=True)
 
     # Patient
     blood_type = models.CharField(_("blood type"), max_length=10, choices=BloodType.choices,

@@ -10,7 +10,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
@@ -19,6 +19,7 @@ from apps.accounts import emails, tokens
 from apps.accounts.models import Gender, Role, User, cnic_blind_index
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
+from apps.core.i18n import language_code_or_default
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ def _check_cnic_free(cnic: str, *, exclude_pk: int | None = None) -> None:
 
 
 def _create_user(*, password: str, **fields: Any) -> User:
+    fields.setdefault("language", language_code_or_default(translation.get_language()))
     user = User(**fields)
     user.set_password(password)
     try:

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView
+from django.views.i18n import set_language as django_set_language
 
 from apps.accounts import emails, selectors, services
 from apps.accounts.forms import (
@@ -38,6 +39,7 @@ from apps.accounts.forms import (
 from apps.accounts.models import User
 from apps.accounts.sessions import session_mark_login
 from apps.audit.network import client_ip
+from apps.core.i18n import language_code_or_default
 
 logger = logging.getLogger(__name__)
 
@@ -356,3 +358,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             services.login_failure_record(email=_current_user(self.request).email,
                                           ip=client_ip(self.request))
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's switcher, which also saves a signed-in user's choice for their notifications."""
+    response = django_set_language(request)
+    chosen = request.POST.get("language") or ""
+    user = request.user
+    if user.is_authenticated and language_code_or_default(chosen) == chosen:
+        User.objects.filter(pk=user.pk).exclude(language=chosen).update(language=chosen)
+    return response

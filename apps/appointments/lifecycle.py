@@ -33,6 +33,7 @@ from apps.appointments.models import (
 )
 from apps.appointments.permissions import appointment_scope
 from apps.appointments.selectors import WAITLIST_ACTIVE, ends_after, user_zone, zone_day_bounds
+from apps.core.i18n import in_language_of
 from apps.facilities.models import Facility
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
@@ -240,21 +241,22 @@ def appointments_cancel_for_deleted_user(
 def _notify_remaining_party(appointment: Appointment, *, departed: User) -> None:
     """Tell the one who is still here; the deleted account gets nothing."""
     url = reverse("appointments:detail", args=[appointment.pk])
-    title = _("Appointment cancelled")
-    if departed.pk == appointment.doctor_id:
-        recipient = appointment.patient
-        message = _("Your appointment on %(when)s has been cancelled: the doctor is no "
-                    "longer available on HealthLink. Please book another doctor.")
-    else:
-        recipient = appointment.doctor
-        message = _("The appointment on %(when)s has been cancelled: the patient's account "
-                    "was closed. The time is free again.")
+    doctor_left = departed.pk == appointment.doctor_id
+    recipient = appointment.patient if doctor_left else appointment.doctor
     if not recipient.is_active:
         return
-    notification_create(
-        user=recipient, event=NotificationEvent.APPOINTMENT_CANCELLED, title=title,
-        action_url=url, message=message % {"when": _when(appointment.scheduled_at, recipient)},
-    )
+    with in_language_of(recipient):
+        if doctor_left:
+            message = _("Your appointment on %(when)s has been cancelled: the doctor is no "
+                        "longer available on HealthLink. Please book another doctor.")
+        else:
+            message = _("The appointment on %(when)s has been cancelled: the patient's "
+                        "account was closed. The time is free again.")
+        notification_create(
+            user=recipient, event=NotificationEvent.APPOINTMENT_CANCELLED,
+            title=_("Appointment cancelled"), action_url=url,
+            message=message % {"when": _when(appointment.scheduled_at, recipient)},
+        )
 
 
 def appointment_complete(
@@ -402,23 +404,30 @@ def _notify_parties(appointment: Appointment, *, event: NotificationEvent) -> No
     """Tell the patient and the doctor. No complaint, no reason text: the link shows them."""
     url = reverse("appointments:detail", args=[appointment.pk])
     patient, doctor = appointment.patient, appointment.doctor
-    if event == NotificationEvent.APPOINTMENT_CANCELLED:
-        title = _("Appointment cancelled")
-        to_patient = _("Your appointment with %(doctor)s on %(when)s has been cancelled.")
-        to_doctor = _("The appointment on %(when)s has been cancelled.")
-    else:
-        title = _("Appointment rescheduled")
-        to_patient = _("Your appointment with %(doctor)s is now on %(when)s.")
-        to_doctor = _("An appointment has moved to %(when)s.")
-    notification_create(
-        user=patient, event=event, title=title, action_url=url,
-        message=to_patient % {"doctor": doctor.name,
-                              "when": _when(appointment.scheduled_at, patient)},
-    )
-    notification_create(
-        user=doctor, event=event, title=title, action_url=url,
-        message=to_doctor % {"when": _when(appointment.scheduled_at, doctor)},
-    )
+    cancelled = event == NotificationEvent.APPOINTMENT_CANCELLED
+    with in_language_of(patient):
+        if cancelled:
+            title = _("Appointment cancelled")
+            message = _("Your appointment with %(doctor)s on %(when)s has been cancelled.")
+        else:
+            title = _("Appointment rescheduled")
+            message = _("Your appointment with %(doctor)s is now on %(when)s.")
+        notification_create(
+            user=patient, event=event, title=title, action_url=url,
+            message=message % {"doctor": doctor.name,
+                               "when": _when(appointment.scheduled_at, patient)},
+        )
+    with in_language_of(doctor):
+        if cancelled:
+            title = _("Appointment cancelled")
+            message = _("The appointment on %(when)s has been cancelled.")
+        else:
+            title = _("Appointment rescheduled")
+            message = _("An appointment has moved to %(when)s.")
+        notification_create(
+            user=doctor, event=event, title=title, action_url=url,
+            message=message % {"when": _when(appointment.scheduled_at, doctor)},
+        )
 
 
 # --- Waitlist ---------------------------------------------------------------------------
@@ -504,14 +513,15 @@ def waitlist_offer_next(
         return 0
 
     entry = waiting[0]
-    notification_create(
-        user=entry.patient, event=NotificationEvent.WAITLIST_SLOT_FREE,
-        title=_("A time is free with %(doctor)s") % {"doctor": doctor.name},
-        message=_("%(when)s is now free. Book it before someone else does.")
-        % {"when": _when(start, entry.patient)},
-        action_url=booking_link(doctor_id=doctor_id, start=start, facility_id=facility_id,
-                                consultation_type=consultation_type),
-    )
+    with in_language_of(entry.patient):
+        notification_create(
+            user=entry.patient, event=NotificationEvent.WAITLIST_SLOT_FREE,
+            title=_("A time is free with %(doctor)s") % {"doctor": doctor.name},
+            message=_("%(when)s is now free. Book it before someone else does.")
+            % {"when": _when(start, entry.patient)},
+            action_url=booking_link(doctor_id=doctor_id, start=start, facility_id=facility_id,
+                                    consultation_type=consultation_type),
+        )
     WaitlistEntry.objects.filter(pk=entry.pk).update(
         status=WaitlistStatus.NOTIFIED, notified_at=now
     )

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -43,6 +43,7 @@ from apps.appointments.models import (
     ConsultationType,
     ReminderKind,
 )
+from apps.core.i18n import in_language_of
 from apps.notifications.models import Channel, NotificationEvent
 from apps.notifications.services import notification_create
 
@@ -210,21 +211,18 @@ def _notify(appointment: Appointment, kind: str) -> int:
 
     Messages name the people, the time and the place, never the chief complaint.
     """
-    # LIMITATION: users have no language preference yet — reminders are written in
-    # LANGUAGE_CODE, whatever language the recipient browses in.
-    with translation.override(settings.LANGUAGE_CODE):
-        action_url = reverse("appointments:detail", kwargs={"appointment_id": appointment.pk})
+    action_url = reverse("appointments:detail", kwargs={"appointment_id": appointment.pk})
+    with in_language_of(appointment.patient):
         title = (
             _("Your appointment is in one hour")
             if kind == ReminderKind.HOUR_BEFORE
             else _("Reminder: your appointment is coming up")
         )
-        where = _place(appointment)
         patient_message = _("%(kind)s with %(doctor)s on %(when)s%(where)s.") % {
             "kind": appointment.get_consultation_type_display(),
             "doctor": appointment.doctor.name,
             "when": _when(appointment, appointment.patient),
-            "where": where,
+            "where": _place(appointment),
         }
         notification = notification_create(
             user=appointment.patient,
@@ -234,12 +232,13 @@ def _notify(appointment: Appointment, kind: str) -> int:
             action_url=action_url,
             channels=_CHANNELS,
         )
-        if kind == ReminderKind.HOUR_BEFORE:
+    if kind == ReminderKind.HOUR_BEFORE:
+        with in_language_of(appointment.doctor):
             doctor_message = _("%(kind)s with %(patient)s on %(when)s%(where)s.") % {
                 "kind": appointment.get_consultation_type_display(),
                 "patient": appointment.patient.name,
                 "when": _when(appointment, appointment.doctor),
-                "where": where,
+                "where": _place(appointment),
             }
             notification_create(
                 user=appointment.doctor,

@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
 from django.db.models.signals import post_save, pre_save
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
@@ -31,6 +31,7 @@ from apps.appointments.models import (
 )
 from apps.appointments.prepared import prepared_cursor
 from apps.appointments.selectors import user_zone
+from apps.core.i18n import in_language_of
 from apps.facilities.models import DoctorFacility, Facility
 from apps.notifications.models import Notification, NotificationEvent
 from apps.notifications.services import notification_create
@@ -81,10 +82,7 @@ def appointment_book(
             )
             if checked.waitlisted:
                 _close_waitlist(patient=patient, doctor=doctor, scheduled_at=scheduled_at)
-            language = translation.get_language() or settings.LANGUAGE_CODE
-            transaction.on_commit(
-                partial(_queue_booked_notifications, appointment.pk, language)
-            )
+            transaction.on_commit(partial(_queue_booked_notifications, appointment.pk))
     except errors.BookingError as exc:
         logger.info(
             "booking refused reason=%s patient=%s doctor=%s",
@@ -440,22 +438,21 @@ def _when(moment: datetime, user: User) -> str:
     return f"{date_format(local, 'l j F Y, H:i')} ({zone.key})"
 
 
-def _queue_booked_notifications(appointment_id: int, language: str) -> None:
+def _queue_booked_notifications(appointment_id: int) -> None:
     """On commit: one task writes both booking notifications; inline if it cannot be queued."""
     # Imported here: the task module imports this one.
     from apps.appointments.tasks import appointment_booked_notify_queue
 
     try:
-        appointment_booked_notify_queue(appointment_id, language)
+        appointment_booked_notify_queue(appointment_id)
     except Exception as exc:  # the broker is down: write them now, delivery waits for it
         logger.warning("booking notifications for appointment %s not queued error=%s",
                        appointment_id, type(exc).__name__)
-        appointment_booked_notifications_create(appointment_id=appointment_id,
-                                                language=language)
+        appointment_booked_notifications_create(appointment_id=appointment_id)
 
 
 def appointment_booked_notifications_create(
-    *, appointment_id: int, language: str | None = None
+    *, appointment_id: int
 ) -> int:
     """Tell patient and doctor about a booking; returns how many notifications it wrote.
 
@@ -465,7 +462,7 @@ def appointment_booked_notifications_create(
     notification_create once this commits.
     """
     url = reverse("appointments:detail", args=[appointment_id])
-    with transaction.atomic(), translation.override(language or settings.LANGUAGE_CODE):
+    with transaction.atomic():
         appointment = (
             Appointment.objects.select_for_update(of=("self",))
             .select_related("patient", "doctor")
@@ -482,29 +479,32 @@ def appointment_booked_notifications_create(
                 action_url=url,
             ).values_list("user_id", flat=True)
         )
-        kind = appointment.get_consultation_type_display()
         written = 0
         if patient.pk not in told:
-            notification_create(
-                user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
-                title=_("Appointment booked"),
-                message=_(
-                    "Your appointment with %(doctor)s on %(when)s is booked (%(kind)s)."
-                ) % {"kind": kind, "doctor": doctor.name,
-                     "when": _when(appointment.scheduled_at, patient)},
-                action_url=url,
-            )
+            with in_language_of(patient):
+                notification_create(
+                    user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
+                    title=_("Appointment booked"),
+                    message=_(
+                        "Your appointment with %(doctor)s on %(when)s is booked (%(kind)s)."
+                    ) % {"kind": appointment.get_consultation_type_display(),
+                         "doctor": doctor.name,
+                         "when": _when(appointment.scheduled_at, patient)},
+                    action_url=url,
+                )
             written += 1
         if doctor.pk not in told:
             # The patient's name stays out of the message: it may travel by email or push.
-            notification_create(
-                user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
-                title=_("New appointment"),
-                message=_("A patient booked an appointment with you on %(when)s (%(kind)s).") % {
-                    "kind": kind, "when": _when(appointment.scheduled_at, doctor),
-                },
-                action_url=url,
-            )
+            with in_language_of(doctor):
+                notification_create(
+                    user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
+                    title=_("New appointment"),
+                    message=_(
+                        "A patient booked an appointment with you on %(when)s (%(kind)s)."
+                    ) % {"kind": appointment.get_consultation_type_display(),
+                         "when": _when(appointment.scheduled_at, doctor)},
+                    action_url=url,
+                )
             written += 1
     return written
 

@@ -26,17 +26,18 @@ def send_due_reminders() -> dict[str, int]:
 def appointment_booked_notify(appointment_id: int, language: str | None = None) -> int:
     """Write the booking's notifications for patient and doctor; a rerun writes nothing twice.
 
-    Queued by appointment_book once the booking commits, with the booker's language.
+    Queued by appointment_book once the booking commits. Each notification is written in
+    its recipient's language; `language` (the booker's, sent by older releases) is ignored.
     """
     # Imported here: services queues this task, so it imports this module lazily too.
     from apps.appointments import services
 
     return services.appointment_booked_notifications_create(
-        appointment_id=appointment_id, language=language
+        appointment_id=appointment_id
     )
 
 
-def appointment_booked_notify_queue(appointment_id: int, language: str) -> None:
+def appointment_booked_notify_queue(appointment_id: int) -> None:
     """Queue appointment_booked_notify for a worker, as .delay() would, at less cost.
 
     On the plain Redis setup the message goes out with one LPUSH (apps.core.task_queue);
@@ -44,12 +45,12 @@ def appointment_booked_notify_queue(appointment_id: int, language: str) -> None:
     when the task cannot be queued at all (the caller then writes the notifications).
     """
     try:
-        if task_queue.push(appointment_booked_notify, (appointment_id, language)):
+        if task_queue.push(appointment_booked_notify, (appointment_id,)):
             return
     except RedisError as exc:
         logger.warning("booked_notify for appointment %s: direct push failed error=%s",
                        appointment_id, type(exc).__name__)
-    appointment_booked_notify.delay(appointment_id, language)
+    appointment_booked_notify.delay(appointment_id)
 
 
 @shared_task(name="appointments.waitlist_offer_next")

@@ -24,6 +24,7 @@ from apps.appointments.models import Appointment, ConsultationType, WaitlistEntr
 from apps.appointments.permissions import can_see_chief_complaint
 from apps.core.errors import form_add_rule_error
 from apps.facilities.selectors import doctor_get
+from apps.video import selectors as video_selectors
 
 WEEK_DAYS = 7
 
@@ -47,6 +48,9 @@ def _render_detail(
         "actions": actions,
         "cancel_form": cancel_form or CancelForm(reason_required=actions.reason_required),
         "show_chief_complaint": can_see_chief_complaint(actor, appointment),
+        # Video consultations (issue 7): the call page link and, for the doctor, the summary.
+        "video_call_role": video_selectors.participant_role(actor, appointment),
+        "video_summary": video_selectors.call_summary(actor=actor, appointment=appointment),
     }
     return render(request, "appointments/detail.html", context)
 

@@ -26,6 +26,7 @@ from apps.accounts.models import User
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
 from apps.core.errors import RuleError
+from apps.core.i18n import in_language_of
 from apps.exports import archive
 from apps.exports.models import ACTIVE_STATUSES, DataExport, ExportStatus
 from apps.notifications.models import NotificationEvent
@@ -179,15 +180,16 @@ def _finish(export_id: int, *, key: str, size: int) -> DataExport:
         "status", "progress", "storage_key", "size_bytes", "finished_at", "expires_at",
     ])
     _supersede_older(export)
-    notification_create(
-        user=export.user,
-        event=NotificationEvent.DATA_EXPORT_READY,
-        title=_("Your data export is ready"),
-        message=_("Download the archive of your data from the data export page. "
-                  "It is deleted after %(days)d days.") % {
-                      "days": settings.DATA_EXPORT_EXPIRY_DAYS},
-        action_url=reverse("exports:index"),
-    )
+    with in_language_of(export.user):
+        notification_create(
+            user=export.user,
+            event=NotificationEvent.DATA_EXPORT_READY,
+            title=_("Your data export is ready"),
+            message=_("Download the archive of your data from the data export page. "
+                      "It is deleted after %(days)d days.") % {
+                          "days": settings.DATA_EXPORT_EXPIRY_DAYS},
+            action_url=reverse("exports:index"),
+        )
     return export
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from apps.accounts.models import User
 from apps.appointments.models import AppointmentStatus
 from apps.core.errors import RuleError
+from apps.core.i18n import in_language_of
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.payments import jazzcash
@@ -192,9 +193,8 @@ def _notify_paid(payment: Payment) -> None:
     """One notification each to payer and payee, written with the status change."""
     link = reverse("payments:detail", kwargs={"payment_id": payment.pk})
     people = User.objects.filter(pk__in=(payment.payer_id, payment.payee_id))
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    with translation.override(language):
-        for person in people:
+    for person in people:
+        with in_language_of(person):
             notification_create(
                 user=person,
                 event=NotificationEvent.PAYMENT_RECEIVED,

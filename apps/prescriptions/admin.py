@@ -43,7 +43,7 @@ class MedicationInline(ReadOnlyTabularInline):
 
 class WarningInline(ReadOnlyTabularInline):
     model = PrescriptionWarning
-    fields = ("warning_type", "severity", "drug_a", "drug_b", "message")
+    fields = ("source", "warning_type", "severity", "drug_a", "drug_b", "message")
 
 
 @admin.register(Prescription)

@@ -103,6 +103,11 @@ class Severity(models.TextChoices):
     CRITICAL = "CRITICAL", _("Critical")
 
 
+class WarningSource(models.TextChoices):
+    OFFLINE = "OFFLINE", _("Bundled interaction and allergy tables")
+    OPENFDA = "OPENFDA", _("openFDA drug labels")
+
+
 class PrescriptionWarning(models.Model):
     prescription = models.ForeignKey(
         Prescription, on_delete=models.CASCADE, related_name="warnings"
@@ -121,6 +126,12 @@ class PrescriptionWarning(models.Model):
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledgement_reason = models.TextField(_("acknowledgement reason"), null=True,
                                               blank=True)
+    # Beyond the documented columns: which check raised it. The offline recompute replaces
+    # only OFFLINE rows, the openFDA task only OPENFDA rows.
+    source = models.CharField(
+        _("source"), max_length=20, choices=WarningSource.choices,
+        default=WarningSource.OFFLINE, db_default=WarningSource.OFFLINE,
+    )
 
     class Meta:
         db_table = "prescription_warnings"
@@ -129,6 +140,7 @@ class PrescriptionWarning(models.Model):
         constraints = [
             choices_check("warning_type", WarningType.values, table="prescription_warnings"),
             choices_check("severity", Severity.values, table="prescription_warnings"),
+            choices_check("source", WarningSource.values, table="prescription_warnings"),
         ]
 
     def __str__(self) -> str:

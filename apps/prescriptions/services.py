@@ -1,7 +1,11 @@
 """Writing prescriptions: create, update while unsigned, warnings, acknowledgements, reads.
 
-Every save re-runs the offline check and replaces the prescription's warnings with its
-result, so a warning that no longer applies disappears. An acknowledgement survives a
+Every save re-runs the offline check and replaces the prescription's OFFLINE warnings
+with its result, so a warning that no longer applies disappears. The openFDA task stores
+its findings as OPENFDA rows and replaces only those (``openfda_warnings_store``); a save
+drops the OPENFDA rows that name a medication no longer on the list, and the task queued
+by the save brings the rest up to date. Nothing changes the warnings of a signed or
+rejected prescription. An acknowledgement survives a
 re-save only when the very same warning is still there. Every read or write of a
 prescription writes one phi_access_logs row in the same request, granted or refused; a
 refused attempt is answered as if the prescription did not exist (PrescriptionNotFound).
@@ -25,7 +29,7 @@ from apps.appointments.models import Appointment
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
 from apps.core.errors import RuleError
-from apps.prescriptions import selectors
+from apps.prescriptions import drugs, selectors
 from apps.prescriptions.interactions import CheckResult, check_medications
 from apps.prescriptions.models import (
     ESignStatus,
@@ -33,7 +37,9 @@ from apps.prescriptions.models import (
     PrescriptionMedication,
     PrescriptionWarning,
     Severity,
+    WarningSource,
 )
+from apps.prescriptions.openfda import OnlineCheckResult
 from apps.prescriptions.permissions import can_edit, can_prescribe_for, can_read
 from apps.records.permissions import Actor
 
@@ -112,16 +118,23 @@ def warnings_replace(*, prescription: Prescription, names: Sequence[str],
     drugs as entered); anything new or changed needs a new one.
     """
     result = offline_check(names=names, allergies=allergies)
-    acknowledged = {
-        _warning_key(w): w
-        for w in PrescriptionWarning.objects.filter(
-            prescription=prescription, acknowledged_at__isnull=False,
-        )
-    }
-    PrescriptionWarning.objects.filter(prescription=prescription).delete()
+    _rows_replace(prescription=prescription, source=WarningSource.OFFLINE,
+                  fields=[warning.model_fields() for warning in result.warnings])
+    return result
+
+
+def _rows_replace(*, prescription: Prescription, source: str,
+                  fields: Sequence[dict[str, str]]) -> int:
+    """Replace the prescription's warning rows of one source, keeping acknowledgements of
+    warnings that are still there. The caller holds the PENDING prescription's row lock."""
+    if prescription.e_sign_status != ESignStatus.PENDING:
+        raise _locked_error()  # a signed prescription's warnings are part of its record
+    mine = PrescriptionWarning.objects.filter(prescription=prescription, source=source)
+    acknowledged = {_warning_key(w): w for w in mine.filter(acknowledged_at__isnull=False)}
+    mine.delete()
     rows = []
-    for warning in result.warnings:
-        row = PrescriptionWarning(prescription=prescription, **warning.model_fields())
+    for values in fields:
+        row = PrescriptionWarning(prescription=prescription, source=source, **values)
         previous = acknowledged.get(_warning_key(row))
         if previous is not None:
             row.acknowledged_by_id = previous.acknowledged_by_id
@@ -129,7 +142,63 @@ def warnings_replace(*, prescription: Prescription, names: Sequence[str],
             row.acknowledgement_reason = previous.acknowledgement_reason
         rows.append(row)
     PrescriptionWarning.objects.bulk_create(rows)
-    return result
+    return len(rows)
+
+
+def _texts(names: Sequence[str]) -> set[str]:
+    return {m.text for m in drugs.normalize_all([n for n in names if n.strip()]) if m.text}
+
+
+def openfda_warnings_prune(*, prescription: Prescription, names: Sequence[str]) -> int:
+    """Drop OPENFDA rows naming a medication that is no longer on the list (no stale
+    alert after a swap, even while openFDA cannot be reached). Returns how many."""
+    current = _texts(names)
+    stale = [
+        row.pk for row in PrescriptionWarning.objects.filter(
+            prescription=prescription, source=WarningSource.OPENFDA)
+        if not _texts([row.drug_a or ""]) <= current
+        or not _texts([row.drug_b or ""]) <= current
+    ]
+    PrescriptionWarning.objects.filter(pk__in=stale).delete()
+    return len(stale)
+
+
+# openFDA findings are label mentions, not graded interactions: they stop at HIGH, so
+# they never wait for an acknowledgement (the signing check counts every source, so one
+# that did reach CRITICAL would still need it).
+OPENFDA_MAX_SEVERITY = Severity.HIGH
+
+
+def openfda_warnings_store(*, prescription_id: int, names: Sequence[str],
+                           result: OnlineCheckResult) -> int | None:
+    """Store the openFDA findings for this list as the prescription's OPENFDA rows.
+
+    Nothing is stored (None) when the check did not run (the rows from the last run that
+    did stay), when the prescription is signed or rejected, or when its list changed
+    since the check started (the save that changed it queued a new check).
+    """
+    if not result.ran:
+        return None
+    with transaction.atomic():
+        prescription = (Prescription.objects.select_for_update(of=("self",))
+                        .filter(pk=prescription_id).first())
+        if prescription is None or prescription.e_sign_status != ESignStatus.PENDING:
+            return None
+        current = list(prescription.medications.values_list("name", flat=True))
+        if _texts(current) != _texts(names):
+            return None
+        fields = []
+        for warning in result.warnings(names):
+            values = warning.model_fields()
+            if Severity.values.index(values["severity"]) > Severity.values.index(
+                OPENFDA_MAX_SEVERITY
+            ):
+                values["severity"] = OPENFDA_MAX_SEVERITY.value
+            fields.append(values)
+        count = _rows_replace(prescription=prescription, source=WarningSource.OPENFDA,
+                              fields=fields)
+    logger.info("openfda warnings stored prescription=%s warnings=%d", prescription_id, count)
+    return count
 
 
 def warnings_stale(*, prescription: Prescription, names: Sequence[str],
@@ -143,7 +212,8 @@ def warnings_stale(*, prescription: Prescription, names: Sequence[str],
         _warning_key(PrescriptionWarning(prescription=prescription, **w.model_fields()))
         for w in fresh.warnings
     )
-    return new_keys != sorted(_warning_key(w) for w in stored)
+    return new_keys != sorted(_warning_key(w) for w in stored
+                              if w.source == WarningSource.OFFLINE)
 
 
 def warnings_refresh(*, prescription: Prescription) -> bool:
@@ -382,6 +452,7 @@ def prescription_update(
     names = [m.name for m in medications]
     result = warnings_replace(prescription=prescription, names=names,
                               allergies=prescription.patient.allergies)
+    openfda_warnings_prune(prescription=prescription, names=names)
 
     _log(actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
          resource_id=prescription.pk, patient_id=prescription.patient_id, request=request,

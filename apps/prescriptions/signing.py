@@ -63,6 +63,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import ADMIN_ROLES, User
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
+from apps.core.i18n import in_language_of
 from apps.core.text import has_bidi_controls
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
@@ -132,6 +133,36 @@ def stored_signed_values(prescription: Prescription) -> dict[str, Any] | None:
     if not isinstance(values, dict) or set(values) != set(SIGNED_VALUE_KEYS):
         return None
     return values
+
+
+@dataclass(frozen=True)
+class PartyValues:
+    """What a printout or the verification page shows of the doctor's PMDC number and the
+    patient: the values stored at signing, or (version 1 signatures) the current ones."""
+
+    doctor_pmdc: str
+    patient_initials: str
+    patient_age: int | None
+    at_signing: bool
+
+
+def party_values(prescription: Prescription) -> PartyValues:
+    stored = stored_signed_values(prescription)
+    if stored is not None:
+        age = stored["patient_age"]
+        return PartyValues(
+            doctor_pmdc=str(stored["doctor_pmdc"] or ""),
+            patient_initials=str(stored["patient_initials"] or ""),
+            patient_age=age if isinstance(age, int) and not isinstance(age, bool) else None,
+            at_signing=True,
+        )
+    patient = prescription.patient
+    return PartyValues(
+        doctor_pmdc=prescription.doctor.pmdc_license_number or "",
+        patient_initials=patient.initials,
+        patient_age=age_on(patient.date_of_birth, timezone.localdate()),
+        at_signing=False,
+    )
 
 
 def canonical_bytes(prescription: Prescription,
@@ -340,13 +371,22 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             "updated_at",
         ])
 
-        notification_create(
-            user=prescription.patient,
-            event=NotificationEvent.PRESCRIPTION_READY,
-            title=_("Your prescription is ready"),
-            message=_("Your doctor has signed a prescription. You can download it as a PDF."),
-            action_url=prescription_page_path(prescription.pk),
-        )
+        from apps.prescriptions.pdf import printable  # pdf.py builds on this module
+
+        can_print = printable(prescription)
+        with in_language_of(prescription.patient):
+            notification_create(
+                user=prescription.patient,
+                event=NotificationEvent.PRESCRIPTION_READY,
+                title=_("Your prescription is ready"),
+                # The PDF is promised only when it can be made (Urdu prints; emoji do not).
+                message=_("Your doctor has signed a prescription. "
+                          "You can download it as a PDF.")
+                if can_print else
+                _("Your doctor has signed a prescription. You can read it on its page; "
+                  "some of its text cannot be shown in a PDF, so it cannot be printed."),
+                action_url=prescription_page_path(prescription.pk),
+            )
         phi_access_record(
             actor=doctor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
             resource_id=prescription.pk, patient=prescription.patient_id, request=request,
@@ -396,13 +436,14 @@ def prescription_reject(*, actor: User, prescription_id: int, reason: str,
 
         # The reason may hold PHI: the notifications only say that it happened.
         for user in (prescription.patient, prescription.doctor):
-            notification_create(
-                user=user,
-                event=NotificationEvent.GENERAL,
-                title=_("A prescription was rejected"),
-                message=_("A pharmacist or administrator rejected prescription #%(id)s.")
-                % {"id": prescription.pk},
-            )
+            with in_language_of(user):
+                notification_create(
+                    user=user,
+                    event=NotificationEvent.GENERAL,
+                    title=_("A prescription was rejected"),
+                    message=_("A pharmacist or administrator rejected prescription #%(id)s.")
+                    % {"id": prescription.pk},
+                )
         phi_access_record(
             actor=actor, action=PhiAction.UPDATE, resource_type=PhiResource.PRESCRIPTION,
             resource_id=prescription.pk, patient=prescription.patient_id, request=request,

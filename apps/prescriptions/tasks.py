@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from apps.prescriptions import openfda
+from apps.prescriptions import openfda, services
 from apps.prescriptions.models import PrescriptionMedication
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,9 @@ def _summary(result: openfda.OnlineCheckResult) -> dict[str, Any]:
 
 @shared_task(bind=True, name="prescriptions.openfda_check", acks_late=True, max_retries=None)
 def run_openfda_check(self: Task, prescription_id: int) -> dict[str, Any]:
-    """Run the online label check for one prescription's medications and store the outcome.
+    """Run the online label check for one prescription's medications and store the outcome
+    (in the cache for the page's status line, and as the prescription's OPENFDA warning
+    rows while it is unsigned).
 
     The task takes the prescription id and reads the names itself, so no drug name travels
     through the broker or the result backend, and the worker's "succeeded" log line holds
@@ -52,10 +54,14 @@ def run_openfda_check(self: Task, prescription_id: int) -> dict[str, Any]:
         return {"status": "no_medications"}
     stored = openfda.cached_check(medication_names)
     if stored is not None and stored.status == openfda.OnlineStatus.OK:
+        services.openfda_warnings_store(prescription_id=prescription_id,
+                                        names=medication_names, result=stored)
         return _summary(stored)
 
     result = openfda.check_online(medication_names)
     openfda.store_check(medication_names, result)
+    services.openfda_warnings_store(prescription_id=prescription_id, names=medication_names,
+                                    result=result)
     logger.info("openfda check prescription=%s status=%s findings=%d failed=%d attempt=%d",
                 prescription_id, result.status, len(result.findings), len(result.failed),
                 self.request.retries)

@@ -94,16 +94,7 @@ def verify_token(token: str) -> Verification:
         return NOT_GENUINE
 
     now = timezone.now()
-    patient = prescription.patient
-    stored = signing.stored_signed_values(prescription)
-    if stored is not None:
-        doctor_pmdc = stored["doctor_pmdc"] or ""
-        initials = str(stored["patient_initials"])
-        age = stored["patient_age"] if isinstance(stored["patient_age"], int) else None
-    else:
-        doctor_pmdc = prescription.doctor.pmdc_license_number or ""
-        initials = patient.initials
-        age = age_on(patient.date_of_birth, timezone.localdate(now))
+    values = signing.party_values(prescription)
     result = Verification(
         genuine=True,
         prescription_id=prescription.pk,
@@ -114,10 +105,10 @@ def verify_token(token: str) -> Verification:
         valid_until=prescription.valid_until,
         rejected_at=prescription.rejected_at,
         doctor_name=prescription.doctor.display_name,
-        doctor_pmdc=doctor_pmdc,
-        patient_initials=initials,
-        patient_age=age,
-        values_at_signing=stored is not None,
+        doctor_pmdc=values.doctor_pmdc,
+        patient_initials=values.patient_initials,
+        patient_age=values.patient_age,
+        values_at_signing=values.at_signing,
         key_fingerprint=signing.key_fingerprint(prescription.signing_key.public_key)
         if prescription.signing_key else "",
         medications=[

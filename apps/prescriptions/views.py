@@ -29,7 +29,7 @@ from apps.prescriptions.forms import (
     medication_formset,
 )
 from apps.prescriptions.interactions import CheckResult
-from apps.prescriptions.models import Prescription, Severity, WarningType
+from apps.prescriptions.models import Prescription, Severity, WarningSource, WarningType
 from apps.prescriptions.views_sign import sign_panel_context
 from apps.records.permissions import is_practising_doctor
 
@@ -72,12 +72,13 @@ def prescription_list(request: HttpRequest) -> HttpResponse:
 def _detail_context(prescription: Prescription, actor: User) -> dict[str, Any]:
     medications = list(prescription.medications.all())
     names = [m.name for m in medications]
-    warnings = list(prescription.warnings.all())
+    stored = list(prescription.warnings.all())
     is_author = prescription.doctor_id == actor.pk
     return {
         "prescription": prescription,
         "medications": medications,
-        "warnings": warnings,
+        "warnings": [w for w in stored if w.source == WarningSource.OFFLINE],
+        "online_rows": [w for w in stored if w.source == WarningSource.OPENFDA],
         "unchecked": selectors.unchecked_names(names=names),
         "unchecked_allergies": selectors.unchecked_allergies(
             allergies=prescription.patient.allergies) if is_author else (),

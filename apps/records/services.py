@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role, User
@@ -27,6 +27,7 @@ from apps.appointments.selectors import doctor_has_treated
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
 from apps.core.errors import RuleError
+from apps.core.i18n import in_language_of
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.records import attachments
@@ -437,9 +438,7 @@ def _access_log_url() -> str | None:
 def _notify_break_glass(grant_id: int) -> None:
     grant = BreakGlassGrant.objects.select_related("doctor", "patient").get(pk=grant_id)
     # No PHI here: the doctor's name only, never the reason or what was read.
-    # LIMITATION: users have no language preference yet — written in LANGUAGE_CODE, not in
-    # the language of the doctor whose request created it.
-    with translation.override(settings.LANGUAGE_CODE):
+    with in_language_of(grant.patient):
         notification_create(
             user=grant.patient,
             event=NotificationEvent.RECORDS_BREAK_GLASS,

@@ -20,6 +20,8 @@ class VideoCall(CreatedAtModel):
     participants = models.JSONField(null=True, blank=True)
     quality_metrics = models.JSONField(null=True, blank=True)
     recording_url = models.CharField(max_length=500, null=True, blank=True)
+    # Beyond the schema document: when the Janus room was destroyed (NULL while it is open).
+    room_closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "video_calls"
@@ -32,3 +34,7 @@ class VideoCall(CreatedAtModel):
 
     def __str__(self) -> str:
         return f"Video call #{self.pk}"
+
+    @property
+    def room_number(self) -> int:
+        return int(self.room_id)

@@ -323,10 +323,10 @@ def test_the_booking_queues_one_message_with_the_fast_path(
 
     monkeypatch.setattr(tasks.appointment_booked_notify, "delay", no_delay)
 
-    tasks.appointment_booked_notify_queue(7, "en")
+    tasks.appointment_booked_notify_queue(7)
 
     assert broker.llen(app.conf.task_default_queue) == 1
-    assert popped(broker)["headers"]["argsrepr"] == "(7, 'en')"
+    assert popped(broker)["headers"]["argsrepr"] == "(7,)"
 
 
 @pytest.mark.parametrize("setup", ["eager", "transport options", "routes", "publish signal"])
@@ -344,7 +344,7 @@ def test_any_other_setup_is_left_to_apply_async(
         monkeypatch.setattr(task_queue.celery_signals.before_task_publish, "receivers",
                             [("listener", lambda **kwargs: None)])
 
-    assert task_queue.push(tasks.appointment_booked_notify, (7, "en")) is False
+    assert task_queue.push(tasks.appointment_booked_notify, (7,)) is False
     assert broker.llen(app.conf.task_default_queue) == 0
 
 
@@ -360,9 +360,9 @@ def test_a_failed_push_falls_back_to_apply_async(
     monkeypatch.setattr(tasks.appointment_booked_notify, "delay",
                         lambda *args: delayed.append(args))
 
-    tasks.appointment_booked_notify_queue(9, "en")
+    tasks.appointment_booked_notify_queue(9)
 
-    assert delayed == [(9, "en")]
+    assert delayed == [(9,)]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from healthlink.celery import app
 def test_tasks_keep_no_result_unless_they_ask() -> None:
     # A task with a result subscribes to the result backend when queued; with Redis down
     # that retried for about 20 seconds per task, inside the booking request.
+    app.loader.import_default_modules()  # autodiscovery, as a worker does at start
     assert app.conf.task_ignore_result is True
     assert app.tasks["notifications.deliver"].ignore_result is True
     assert app.tasks["appointments.booked_notify"].ignore_result is True

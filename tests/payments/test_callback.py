@@ -148,3 +148,15 @@ def test_a_success_for_an_attempt_failed_here_completes_it_once(patient: User) -
     assert (first.changed, second.changed) == (True, False)
     payment.refresh_from_db()
     assert (payment.status, payment.failure_reason) == (PaymentStatus.COMPLETED, None)
+
+
+def test_each_person_is_told_in_their_own_language(patient: User) -> None:
+    payment = book_with_fee(patient)
+    User.objects.filter(pk=patient.pk).update(language="ur")
+    User.objects.filter(pk=payment.payee_id).update(language="en")
+
+    post(signed_callback(start_checkout(payment), "000"))
+
+    titles = dict(Notification.objects.filter(event=NotificationEvent.PAYMENT_RECEIVED)
+                  .values_list("user_id", "title"))
+    assert titles == {patient.pk: "ادائیگی موصول ہو گئی", payment.payee_id: "Payment received"}

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from apps.accounts.models import User
@@ -138,18 +141,77 @@ def test_a_rejected_prescription_is_not_printed(doctor: User, patient: User) -> 
     assert "rejected" in response.content.decode()
 
 
+URDU_NAME = "محمد علی خان"
+
+
+def test_urdu_names_and_instructions_print(doctor: User) -> None:
+    patient = factories.PatientFactory(name=URDU_NAME)
+    urdu_doctor = factories.DoctorFactory(name="ڈاکٹر عائشہ صدیقی")
+    factories.AppointmentFactory(patient=patient, doctor=urdu_doctor,
+                                 status=AppointmentStatus.COMPLETED)
+    medications = (("Amoxicillin", "دو گولیاں", "دن میں تین بار", "7 days"),
+                   ("اموکسی سلین", "500 mg", "daily", "7 days"))
+    prescription = signed(urdu_doctor, patient, medications=medications,
+                          instructions="کھانے کے بعد")
+
+    response = logged_in(patient).get(pdf_url(prescription))
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(response.content))
+    fonts = {str(font) for page in reader.pages
+             for font in page["/Resources"]["/Font"].values()}  # type: ignore[index]
+    assert fonts  # embedded fonts, not the standard 14
+    text = pdf_text(response.content)
+    assert "Amoxicillin" in text and "7 days" in text
+    # Urdu comes out of the PDF word by word (shaped, right to left), never as "?".
+    for word in ("گولیاں", "کھانے", "عائشہ", "صدیقی"):
+        assert word in text
+    assert "?" not in text.replace(qr.verification_url(prescription.pk), "")
+    initials = patient.initials
+    assert f"Initials: {initials}" in text
+    assert f"PMDC number: {urdu_doctor.pmdc_license_number}" in text
+    assert PhiAccessLog.objects.filter(action=PhiAction.EXPORT).count() == 1
+
+
+def test_the_pdf_prints_in_urdu_for_an_urdu_reader(doctor: User, patient: User) -> None:
+    prescription = signed(doctor, patient)
+    client = logged_in(patient)
+    client.cookies["django_language"] = "ur"
+
+    response = client.get(pdf_url(prescription), HTTP_ACCEPT_LANGUAGE="ur")
+
+    assert response.status_code == 200
+    text = pdf_text(response.content)
+    assert "Amoxicillin" in text
+    assert "Medications" not in text  # the labels are in Urdu
+
+
+def test_control_characters_never_reach_the_pdf(doctor: User, patient: User) -> None:
+    medications = (("Amoxi\x07cillin", "500\x1b[31m mg", "daily\x0e", "7 days"),)
+    prescription = signed(doctor, patient, medications=medications,
+                          instructions="Take\u202e with food\x08")
+
+    response = logged_in(patient).get(pdf_url(prescription))
+
+    assert response.status_code == 200
+    raw = response.content
+    text = pdf_text(raw)
+    assert "Amoxicillin" in text and "500[31m mg" in text and "Take with food" in text
+    for control in ("\x07", "\x1b", "\x0e", "\x08", "\u202e"):
+        assert control not in text
+
+
 @pytest.mark.parametrize(
     ("medications", "instructions", "field"),
     [
-        ((("Amoxicillin", "دو گولیاں", "three times a day", "7 days"),), "Take with food.",
+        ((("Amoxicillin", "1 \U0001f48a", "three times a day", "7 days"),), "Take with food.",
          "a dosage, frequency or duration"),
-        ((("Amoxicillin", "500 mg", "three times a day", "7 days"),), "کھانے کے بعد",
+        ((("Amoxicillin", "500 mg", "three times a day", "7 days"),), "饭后服用",
          "the instructions"),
-        ((("اموکسی سلین", "500 mg", "daily", "7 days"),), "Take with food.",
-         "a medication name"),
     ],
 )
-def test_text_the_pdf_cannot_show_is_refused_not_turned_into_question_marks(
+def test_text_the_fonts_cannot_draw_is_refused_not_dropped(
     doctor: User, patient: User, caplog: pytest.LogCaptureFixture,
     medications: tuple[tuple[str, str, str, str], ...], instructions: str, field: str,
 ) -> None:
@@ -159,13 +221,43 @@ def test_text_the_pdf_cannot_show_is_refused_not_turned_into_question_marks(
 
     assert response.status_code == 409
     body = response.content.decode()
-    assert "cannot be printed yet" in body
+    assert "cannot be printed" in body
     assert field in body
     assert not PhiAccessLog.objects.filter(action=PhiAction.EXPORT).exists()
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for value in (*medications[0], instructions):
         if not value.isascii():
             assert value not in logged
+
+
+def test_the_pdf_prints_the_values_stored_at_signing(doctor: User) -> None:
+    patient = factories.PatientFactory(
+        name="Ayesha Khan Durrani",
+        date_of_birth=timezone.localdate() - timedelta(days=365 * 40 + 20))
+    prescription = signed(doctor, patient)
+    old_pmdc = doctor.pmdc_license_number or ""
+    User.objects.filter(pk=doctor.pk).update(pmdc_license_number="77777-P")
+    User.objects.filter(pk=patient.pk).update(
+        name="Zainab Bibi", date_of_birth=timezone.localdate() - timedelta(days=365 * 20))
+
+    text = pdf_text(logged_in(patient).get(pdf_url(prescription)).content)
+
+    assert f"PMDC number: {old_pmdc}" in text and "77777-P" not in text
+    assert "Initials: AKD" in text and "Age at signing: 40" in text
+    assert "ZB" not in text and ": 20" not in text
+
+
+def test_a_tampered_prescription_is_not_printed(doctor: User, patient: User) -> None:
+    prescription = signed(doctor, patient)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE prescription_medications SET dosage = '5000 mg' "
+                       "WHERE prescription_id = %s", [prescription.pk])
+
+    response = logged_in(patient).get(pdf_url(prescription))
+
+    assert response.status_code == 409
+    assert "does not verify" in response.content.decode()
+    assert not PhiAccessLog.objects.filter(action=PhiAction.EXPORT).exists()
 
 
 def test_latin_text_beyond_ascii_still_prints(doctor: User, patient: User) -> None:

@@ -131,6 +131,7 @@ def test_signing_notifies_the_patient_once_and_logs_an_update(
     notes = Notification.objects.filter(user=patient)
     assert notes.count() == 1
     assert notes.get().event == NotificationEvent.PRESCRIPTION_READY
+    assert "download it as a PDF" in notes.get().message
     assert notes.get().action_url == signing.prescription_page_path(prescription.pk)
     assert not Notification.objects.filter(user=doctor).exists()
     log = PhiAccessLog.objects.get(resource_type=PhiResource.PRESCRIPTION)
@@ -268,3 +269,24 @@ def test_a_prescription_without_medications_cannot_be_signed(
 
     with pytest.raises(signing.SigningError, match="at least one medication"):
         sign(prescription)
+
+
+@pytest.mark.parametrize(("patient_name", "instructions", "promise"), [
+    ("محمد علی خان", "کھانے کے بعد", True),  # Urdu prints, so the PDF is promised
+    ("Bilal Rana", "Take \U0001f48a daily", False),  # an emoji cannot be drawn
+])
+def test_the_ready_notice_promises_a_pdf_only_when_one_can_be_printed(
+    doctor: User, patient_name: str, instructions: str, promise: bool,
+) -> None:
+    patient = factories.PatientFactory(name=patient_name)
+    prescription = make_prescription(doctor=doctor, patient=patient,
+                                     instructions=instructions)
+
+    sign(prescription)
+
+    message = Notification.objects.get(user=patient).message
+    assert ("download it as a PDF" in message) is promise
+    status = logged_in(patient).get(
+        reverse("prescriptions_sign:pdf", kwargs={"prescription_id": prescription.pk})
+    ).status_code
+    assert status == (200 if promise else 409)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_add_user_erased_at'),
+        ('accounts', '0005_add_user_language'),
         ('facilities', '0001_create_facilities_tables'),
     ]
 
