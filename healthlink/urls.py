@@ -20,6 +20,7 @@ urlpatterns = [
     path("prescriptions/", include("apps.prescriptions.urls_sign")),
     path("verify/rx/", include("apps.prescriptions.urls_verify")),
     # --- end rxsign ---
+    path("payments/", include("apps.payments.urls")),  # issue 6: JazzCash (payjc)
     path("wallet/", include("apps.payments.urls_wallet")),  # issue 6: wallet and refunds
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),

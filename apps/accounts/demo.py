@@ -184,18 +184,24 @@ def _org_spec() -> dict[str, Any]:
     }
 
 
+# Consultation fees in PKR, typical of private practice in Lahore (issue 6).
+DOCTOR_FEES: tuple[str, ...] = ("1500", "2500", "3000", "2000", "3500", "5000", "4000", "2500")
+
+
 def _doctor_specs() -> list[dict[str, Any]]:
     specs = []
     for number, (name, gender, specialty, years) in enumerate(DOCTORS, start=1):
         specs.append({
             "email": doctor_email(number), "role": Role.DOCTOR, "name": name,
             "gender": gender, "specialty": specialty, "years_of_experience": years,
+            "consultation_fee": Decimal(DOCTOR_FEES[(number - 1) % len(DOCTOR_FEES)]),
             "license_number": f"DEMO-LIC-{number:04d}",
             "pmdc_license_number": f"DEMO-{10000 + number}-P", "pmdc_verified": True,
         })
     specs.append({
         "email": UNVERIFIED_DOCTOR_EMAIL, "role": Role.DOCTOR, "name": "Junaid Latif",
         "gender": Gender.MALE, "specialty": "General Physician", "years_of_experience": 2,
+        "consultation_fee": Decimal("1000"),
         "license_number": "DEMO-LIC-9999", "pmdc_license_number": "DEMO-19999-P",
         "pmdc_verified": False,
     })

@@ -12,7 +12,6 @@ leaves the payment COMPLETED (or DISPUTED) with `refund_amount` holding the tota
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +29,7 @@ from apps.accounts.models import User
 from apps.core.errors import RuleError
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
+from apps.payments import jazzcash
 from apps.payments.models import (
     Payment,
     PaymentMethod,
@@ -191,9 +191,8 @@ class _Outcome:
 
 
 def _gateway() -> Any:
-    # payjc's module (apps.payments.jazzcash) owns the JazzCash refund API; it is looked up
-    # when a refund is sent, and tests replace request_refund with a local fake.
-    return importlib.import_module("apps.payments.jazzcash")
+    """The JazzCash refund client (apps.payments.jazzcash); tests put a local fake here."""
+    return jazzcash
 
 
 def refund_send(*, refund_id: int) -> str:

@@ -67,7 +67,7 @@ def test_nothing_is_due_on_a_payment_never_completed(clinic: Clinic) -> None:
 
 
 def test_a_patient_cancelling_early_gets_it_all_back_where_they_chose(
-    clinic: Clinic, gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
+    clinic: Clinic, refund_gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
 ) -> None:
     appointment = clinic.appointment(scheduled_at=in_hours(3))
     payment = make_payment(appointment, amount="2000.00")
@@ -79,7 +79,7 @@ def test_a_patient_cancelling_early_gets_it_all_back_where_they_chose(
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
     assert payment.refund_amount == Decimal("2000.00")
-    assert gateway.calls == [(payment.transaction_id, Decimal("2000.00"))]
+    assert refund_gateway.calls == [(payment.transaction_id, Decimal("2000.00"))]
     assert wallet_balance(clinic.patient) == 0
     # Their choice is remembered for the next time someone else cancels.
     assert RefundPreference.objects.get(user=clinic.patient).destination == "SOURCE"
@@ -116,7 +116,7 @@ def test_a_doctor_or_staff_cancel_refunds_in_full_to_the_wallet_by_default(
 
 
 def test_a_doctor_cancel_follows_the_patients_saved_preference(
-    clinic: Clinic, gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
+    clinic: Clinic, refund_gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
 ) -> None:
     refund_preference_set(user=clinic.patient, destination=RefundDestination.SOURCE)
     appointment = clinic.appointment(scheduled_at=in_hours(5))
@@ -126,7 +126,7 @@ def test_a_doctor_cancel_follows_the_patients_saved_preference(
         lifecycle.appointment_cancel(actor=clinic.doctor, appointment_id=appointment.pk,
                                      reason="Clinic closed")
 
-    assert len(gateway.calls) == 1
+    assert len(refund_gateway.calls) == 1
     assert wallet_balance(clinic.patient) == 0
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
@@ -185,7 +185,7 @@ def test_a_deleted_doctors_appointments_are_refunded(clinic: Clinic) -> None:
 
 
 def test_a_deleted_patients_refund_goes_back_to_the_source(
-    clinic: Clinic, gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
+    clinic: Clinic, refund_gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
 ) -> None:
     appointment = clinic.appointment(scheduled_at=in_hours(20))
     payment = make_payment(appointment, amount="650.00")
@@ -194,7 +194,7 @@ def test_a_deleted_patients_refund_goes_back_to_the_source(
         lifecycle.appointments_cancel_for_deleted_user(actor=clinic.staff,
                                                        user_id=clinic.patient.pk)
 
-    assert gateway.calls == [(payment.transaction_id, Decimal("650.00"))]
+    assert refund_gateway.calls == [(payment.transaction_id, Decimal("650.00"))]
     assert wallet_balance(clinic.patient) == 0
 
 
