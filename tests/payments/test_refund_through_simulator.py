@@ -60,3 +60,21 @@ def test_a_patient_cancels_a_jazzcash_booking_and_jazzcash_refunds_it(patient: U
     with pytest.raises(RefundNotAllowed):  # fully refunded: nothing left to give back
         refund_payment(payment_id=payment.pk, amount=Decimal("0.01"), destination="WALLET",
                        actor=payment.payee, reason="more")
+
+
+@pytest.mark.usefixtures("simulated")
+def test_a_payment_jazzcash_completes_after_the_cancel_is_refunded(patient: User) -> None:
+    payment = book_with_fee(patient, "1800.00")
+    token = simulator.open_checkout(start_checkout(payment))
+    assert token is not None
+    simulator.decide(token, "pending")
+
+    lifecycle.appointment_cancel(actor=patient, appointment_id=payment.appointment_id)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING  # left for JazzCash's answer
+
+    assert services.payment_settle_from_inquiry(payment_id=payment.pk) is True
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED
+    assert wallet_balance(patient) == Decimal("1800.00")  # no preference saved: the wallet
