@@ -39,10 +39,9 @@ def test_a_patient_pays_from_the_wallet_then_cancels_and_sees_the_refund(
     page = new_context().new_page()
     log_in(page, patient.email)
 
-    # Pay the first booking from the wallet.
-    page.goto(f"/wallet/pay/{unpaid.pk}/")
-    expect(page.locator("#wallet-balance")).to_have_text("PKR 2000.00")
-    page.get_by_role("button", name="Pay PKR 1500.00 from wallet").click()
+    # Pay the first booking from the wallet, on the checkout page.
+    page.goto(f"/payments/{unpaid.pk}/pay/")
+    page.get_by_role("button", name="Pay from my HealthLink wallet").click()
     page.wait_for_url("**/wallet/")
     expect(page.get_by_text("Paid from your HealthLink wallet.")).to_be_visible()
     expect(page.locator("#wallet-balance")).to_have_text("PKR 500.00")
