@@ -92,7 +92,7 @@ def refund_payment(
     if destination not in RefundDestination.values:
         raise RefundDestinationInvalid()
     try:
-        if amount <= 0 or amount != amount.quantize(CENT):
+        if not isinstance(amount, Decimal) or amount <= 0 or amount != amount.quantize(CENT):
             raise WalletAmountInvalid()
     except ArithmeticError:
         raise WalletAmountInvalid() from None

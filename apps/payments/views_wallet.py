@@ -15,21 +15,19 @@ from apps.accounts.models import User
 from apps.core.errors import RuleError
 from apps.payments import refunds, selectors_wallet, wallet
 from apps.payments.forms_wallet import RefundDestinationForm
-from apps.payments.models import Payment, RefundPreference
+from apps.payments.models import Payment
 
 
 @login_required
 @require_GET
 def ledger(request: HttpRequest) -> HttpResponse:
     actor = cast(User, request.user)
-    saved = RefundPreference.objects.filter(user_id=actor.pk).first()
     context = {
         "balance": wallet.wallet_balance(actor),
         "page": selectors_wallet.wallet_entries_page(actor=actor, page=request.GET.get("page")),
         "preference_form": RefundDestinationForm(
             initial={"destination": refunds.refund_destination_for(actor.pk, None)}
         ),
-        "preference_saved": saved is not None,
         "show_preference": actor.is_patient,
     }
     return render(request, "payments/wallet_ledger.html", context)
