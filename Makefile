@@ -62,8 +62,20 @@ seed: migrate
 static: $(INSTALLED) dev-keys
 	$(DEV) $(PY) manage.py collectstatic --noinput --verbosity 0
 
+# The local JazzCash simulator plays the gateway (payments, status inquiry, refunds), so the
+# payment flow works offline. JAZZCASH_SIMULATOR=0 make run uses JAZZCASH_* from the env.
+JAZZCASH_SIMULATOR ?= 1
+SIMULATOR_URL := http://127.0.0.1:$(PORT)/payments/simulator
+ifeq ($(JAZZCASH_SIMULATOR),1)
+RUN_JAZZCASH := JAZZCASH_SIMULATOR=1 JAZZCASH_POST_URL=$(SIMULATOR_URL)/pay/ \
+	JAZZCASH_STATUS_INQUIRY_URL=$(SIMULATOR_URL)/api/inquire/ \
+	JAZZCASH_REFUND_URL=$(SIMULATOR_URL)/api/refund/
+else
+RUN_JAZZCASH :=
+endif
+
 run: seed static
-	$(DEV) PORT=$(PORT) VENV=$(VENV) scripts/run.sh
+	$(DEV) $(RUN_JAZZCASH) PORT=$(PORT) VENV=$(VENV) scripts/run.sh
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .

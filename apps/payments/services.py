@@ -160,15 +160,22 @@ def payment_callback_handle(*, fields: Mapping[str, str]) -> CallbackOutcome:
 
 
 def _apply_gateway_code(payment: Payment, code: str, *, source: str) -> bool:
-    """Move a locked PENDING payment by JazzCash's code; False when nothing changed."""
-    if payment.status != PaymentStatus.PENDING:
+    """Move a locked PENDING payment by JazzCash's code; False when nothing changed.
+
+    One exception: JazzCash's success for the attempt of a payment we had already failed
+    (it expired unpaid here, then was paid after all) completes it; the money was taken.
+    """
+    paid = code in (jazzcash.SUCCESS, jazzcash.INQUIRY_COMPLETED)
+    if paid and payment.status == PaymentStatus.FAILED:
+        logger.warning("payment %s %s: paid after it was failed", payment.pk, source)
+    elif payment.status != PaymentStatus.PENDING:
         logger.info("payment %s %s code=%s ignored: already %s", payment.pk, source, code,
                     payment.status)
         return False
     if code in jazzcash.PENDING_CODES:
         logger.info("payment %s %s code=%s: still pending", payment.pk, source, code)
         return False
-    if code in (jazzcash.SUCCESS, jazzcash.INQUIRY_COMPLETED):
+    if paid:
         payment.status = PaymentStatus.COMPLETED
         payment.failure_reason = None
     else:

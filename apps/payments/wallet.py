@@ -148,9 +148,9 @@ def wallet_pay(*, actor: User, payment_id: int) -> tuple[Payment, bool]:
 
     Returns (payment, paid_now). A payment this wallet has already paid is returned with
     paid_now False and nothing changes, so a double click pays once. Payment.DoesNotExist
-    for a payment that is not the actor's. Only for a booking still SCHEDULED; a FAILED
-    JazzCash attempt may be paid from the wallet instead, but not one still open at
-    JazzCash, which could yet charge the patient a second time.
+    for a payment that is not the actor's. Only for a booking still SCHEDULED whose
+    payment was never sent to JazzCash: an attempt there, open or failed, can still be
+    paid late and is matched by its reference, so it is not replaced by a wallet payment.
     """
     if actor.role != Role.PATIENT:
         raise Payment.DoesNotExist
@@ -165,11 +165,11 @@ def wallet_pay(*, actor: User, payment_id: int) -> tuple[Payment, bool]:
             and payment.payment_method == PaymentMethod.WALLET
         ):
             return payment, False
-        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+        if payment.status != PaymentStatus.PENDING:
             raise PaymentNotPayable()
         if payment.appointment.status != AppointmentStatus.SCHEDULED:
             raise PaymentNotPayable()
-        if payment.status == PaymentStatus.PENDING and payment.transaction_id:
+        if payment.transaction_id:
             raise GatewayAttemptOpen()
         try:
             with transaction.atomic():

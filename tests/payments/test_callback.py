@@ -134,3 +134,17 @@ def test_the_same_callback_twice_changes_the_payment_once(patient: User) -> None
 
 def test_get_is_not_allowed_on_the_return_url() -> None:
     assert Client().get(RETURN).status_code == 405
+
+
+def test_a_success_for_an_attempt_failed_here_completes_it_once(patient: User) -> None:
+    payment = book_with_fee(patient)
+    form = start_checkout(payment)
+    Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.FAILED,
+                                                 failure_reason="EXPIRED: expired")
+
+    first = services.payment_callback_handle(fields=signed_callback(form, "000"))
+    second = services.payment_callback_handle(fields=signed_callback(form, "000"))
+
+    assert (first.changed, second.changed) == (True, False)
+    payment.refresh_from_db()
+    assert (payment.status, payment.failure_reason) == (PaymentStatus.COMPLETED, None)

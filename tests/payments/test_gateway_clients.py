@@ -47,7 +47,7 @@ def gateway() -> Iterator[FakeGateway]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             state.received.append(json.loads(self.rfile.read(length)))
             if state.mode == "slow":
