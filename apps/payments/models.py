@@ -185,11 +185,14 @@ class WalletEntry(CreatedAtModel):
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     balance_after = models.DecimalField(_("balance after"), max_digits=10, decimal_places=2)
     reason = models.CharField(_("reason"), max_length=20, choices=WalletReason.choices)
+    # A ledger line outlives the payment it paid or refunded: when the retention job
+    # deletes old payments the line stays, unlinked, so the running balance holds.
     payment = models.ForeignKey(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="wallet_entries",
+        Payment, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="wallet_entries",
     )
     refund = models.ForeignKey(
-        "payments.Refund", on_delete=models.PROTECT, null=True, blank=True,
+        "payments.Refund", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="wallet_entries",
     )
     note = models.CharField(_("note"), max_length=255, blank=True, default="")
