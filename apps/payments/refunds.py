@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -218,6 +218,31 @@ def refund_send(*, refund_id: int) -> str:
         response_code=outcome.response_code,
     )
     return "sent"
+
+
+# A refund whose task never ran (broker down at commit) is sent by the job after this long.
+UNSENT_REFUND_GRACE = timedelta(minutes=5)
+
+
+def refunds_requeue_unsent(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Queue gateway refunds committed PENDING but never sent; returns how many.
+
+    Only rows without gateway_sent_at: one that was sent and got no answer is never sent
+    again by a job. LIMITATION: such a row (or one JazzCash answered "pending") waits for a
+    person; there is no refund status inquiry yet — matters when JazzCash times out.
+    """
+    now = now or timezone.now()
+    ids = list(
+        Refund.objects.filter(
+            status=RefundStatus.PENDING, gateway_sent_at__isnull=True,
+            destination=RefundDestination.SOURCE, created_at__lt=now - UNSENT_REFUND_GRACE,
+        ).order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+    for refund_id in ids:
+        _queue_gateway_refund(refund_id)
+    if ids:
+        logger.info("refunds requeued count=%d", len(ids))
+    return len(ids)
 
 
 def refund_record_gateway_outcome(

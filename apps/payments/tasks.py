@@ -31,3 +31,9 @@ def settle_pending_jazzcash() -> dict[str, int]:
 def refund_send_task(refund_id: int) -> str:
     """Send one PENDING gateway refund; a refund already sent is skipped."""
     return refunds.refund_send(refund_id=refund_id)
+
+
+@shared_task(name="payments.refunds_requeue_unsent")
+def refunds_requeue_unsent_task() -> int:
+    """Queue gateway refunds that were committed but whose send task never ran."""
+    return refunds.refunds_requeue_unsent()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db.models import Sum
+from django.utils import timezone
 
 from apps.core.errors import RuleError
 from apps.notifications.models import Notification
@@ -236,3 +238,23 @@ def test_concurrent_partial_refunds_never_exceed_the_payment(
     assert total == Decimal("900.00")
     payment.refresh_from_db()
     assert payment.refund_amount == Decimal("900.00")
+
+
+@pytest.mark.django_db
+def test_a_refund_whose_task_never_ran_is_sent_once_by_the_job(
+    refund_gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    payment = paid("1500.00")
+    monkeypatch.setattr(refunds, "_queue_gateway_refund", lambda refund_id: None)  # broker down
+    made = refund(payment, "1500.00", RefundDestination.SOURCE)
+    monkeypatch.undo()
+    monkeypatch.setattr(refunds, "_gateway", lambda: refund_gateway)
+    assert refunds.refunds_requeue_unsent() == 0  # too recent: its task may still run
+
+    later = timezone.now() + timedelta(minutes=10)
+    assert refunds.refunds_requeue_unsent(now=later) == 1
+    assert refunds.refunds_requeue_unsent(now=later) == 0
+
+    made.refresh_from_db()
+    assert made.status == RefundStatus.COMPLETED
+    assert len(refund_gateway.calls) == 1
