@@ -151,6 +151,8 @@ def _settle(refund: Refund, payment: Payment, *, status: RefundStatus,
     if refunded >= payment.amount:
         payment.status = PaymentStatus.REFUNDED
         fields.append("status")
+    payment._history_user = refund.actor  # type: ignore[attr-defined]
+    payment._change_reason = f"refund {refund.pk}"  # type: ignore[attr-defined]
     payment.save(update_fields=fields)
     _notify_refund(refund, payment)
 

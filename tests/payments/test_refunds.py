@@ -57,6 +57,8 @@ def test_a_full_refund_to_the_wallet_credits_it_and_marks_the_payment_refunded()
     assert entry.payment_id == payment.pk and entry.user_id == payment.payer_id
     note = Notification.objects.get(user=payment.payer)
     assert "1000.00" in note.message and note.action_url == "/wallet/"
+    change = payment.history.latest()
+    assert (change.status, change.history_user_id) == (PaymentStatus.REFUNDED, payment.payee_id)
 
 
 @pytest.mark.django_db
