@@ -226,6 +226,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+CELERY_BEAT_SCHEDULE["payments-requeue-unsent-refunds"] = {  # issue 6: wallet and refunds
+    "task": "payments.refunds_requeue_unsent",
+    "schedule": 300.0,
+    "options": {"expires": 290},
+}
+
 # --- Lifecycle and retention ----------------------------------------------------------
 # Soft-deleted accounts are pseudonymised this many days after deletion; clinical, payment
 # and audit rows are deleted only after their legal retention periods (see README).

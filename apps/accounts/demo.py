@@ -37,6 +37,8 @@ from apps.appointments.models import (
     DoctorAvailability,
 )
 from apps.facilities.models import DoctorFacility, Facility, FacilityType
+from apps.payments.models import WalletEntry, WalletReason
+from apps.payments.wallet import wallet_credit
 from apps.records.models import MedicalRecord
 
 logger = logging.getLogger(__name__)
@@ -490,6 +492,18 @@ def _ensure_records(patient: User, doctor: User, report: SeedReport) -> None:
         report.created["medical records"] += 1
 
 
+DEMO_WALLET_CREDIT = Decimal("5000.00")
+
+
+def _ensure_wallet(patient: User, report: SeedReport) -> None:
+    """A welcome credit in the demo patient's wallet, once, so paying by wallet can be tried."""
+    if WalletEntry.objects.filter(user=patient, reason=WalletReason.ADJUSTMENT).exists():
+        return
+    wallet_credit(user=patient, amount=DEMO_WALLET_CREDIT, reason=WalletReason.ADJUSTMENT,
+                  note="Demo welcome credit")
+    report.created["wallet credits"] += 1
+
+
 # --- entry point ----------------------------------------------------------------------
 
 
@@ -518,6 +532,7 @@ def demo_seed(*, password: str) -> SeedReport:
         doctor1_facility = facilities[0]
         _ensure_appointments(users[patient_email(1)], doctors[0], doctor1_facility, report)
         _ensure_records(users[patient_email(1)], doctors[0], report)
+        _ensure_wallet(users[patient_email(1)], report)
     logger.info(
         "demo seed finished created=%s updated=%s seconds=%.2f", dict(report.created),
         dict(report.updated), time.monotonic() - started,

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from apps.appointments.models import Appointment
 from apps.audit.services import phi_access_logs_purge
-from apps.payments.models import Payment, PaymentDispute, PaymentDisputeHistory
+from apps.payments.models import Payment, PaymentDispute, PaymentDisputeHistory, Refund
 from apps.records.attachments import attachment_storage
 from apps.records.models import MedicalRecord
 
@@ -127,7 +127,7 @@ def medical_records_purge(*, older_than: datetime, batch_size: int) -> tuple[int
 
 
 def payments_purge(*, older_than: datetime, batch_size: int) -> int:
-    """Delete payments created before `older_than` with their disputes and history rows.
+    """Delete payments created before `older_than` with their disputes, refunds and history.
 
     Appointments keep their row: their `payment_id` is set to NULL (the column's own
     ON DELETE rule in the model), in the same transaction as the delete.
@@ -151,6 +151,8 @@ def payments_purge(*, older_than: datetime, batch_size: int) -> int:
         disputes = list(
             PaymentDispute.objects.filter(payment_id__in=locked).values_list("pk", flat=True)
         )
+        # Refunds go with their payment; wallet lines stay, unlinked (SET_NULL).
+        Refund.objects.filter(payment_id__in=locked).delete()
         PaymentDisputeHistory.objects.filter(dispute_id__in=disputes).delete()
         PaymentDispute.objects.filter(pk__in=disputes).delete()
         dispute_history.objects.filter(id__in=disputes).delete()

@@ -27,6 +27,7 @@ from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.payments import jazzcash
 from apps.payments.models import Payment, PaymentMethod, PaymentStatus
+from apps.payments.refunds import payment_completed_after_cancel
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +187,17 @@ def _apply_gateway_code(payment: Payment, code: str, *, source: str) -> bool:
     logger.info("payment %s %s code=%s -> %s", payment.pk, source, code, payment.status)
     if payment.status == PaymentStatus.COMPLETED:
         _notify_paid(payment)
+        # Paid at JazzCash after the booking was cancelled: give it back (paywallet).
+        payment_id = payment.pk
+        transaction.on_commit(lambda: _refund_if_cancelled(payment_id))
     return True
+
+
+def _refund_if_cancelled(payment_id: int) -> None:
+    try:
+        payment_completed_after_cancel(payment_id=payment_id)
+    except RuleError as exc:  # logged for staff to settle by hand
+        logger.warning("payment %s late refund refused: %s", payment_id, type(exc).__name__)
 
 
 def _notify_paid(payment: Payment) -> None:

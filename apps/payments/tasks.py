@@ -1,4 +1,4 @@
-"""Celery jobs for payments: settle JazzCash payments left PENDING."""
+"""Celery jobs for payments: settle JazzCash payments left PENDING, send refunds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 from celery import shared_task
 
-from apps.payments import services
+from apps.payments import refunds, services
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +25,15 @@ def settle_pending_jazzcash() -> dict[str, int]:
     logger.info("settle pending jazzcash asked=%s changed=%s seconds=%.2f",
                 len(payment_ids), changed, time.monotonic() - started)
     return {"asked": len(payment_ids), "changed": changed}
+
+
+@shared_task(name="payments.refund_send")
+def refund_send_task(refund_id: int) -> str:
+    """Send one PENDING gateway refund; a refund already sent is skipped."""
+    return refunds.refund_send(refund_id=refund_id)
+
+
+@shared_task(name="payments.refunds_requeue_unsent")
+def refunds_requeue_unsent_task() -> int:
+    """Queue gateway refunds that were committed but whose send task never ran."""
+    return refunds.refunds_requeue_unsent()

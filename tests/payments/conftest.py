@@ -18,6 +18,7 @@ from apps.appointments.models import ConsultationType
 from apps.payments import jazzcash
 from apps.payments.models import Payment
 from tests import factories
+from tests.payments.wallet_support import refund_gateway  # noqa: F401 - a fixture for every test here
 
 SALT = "test-salt-0F5DD14AE2"
 MERCHANT = "MC-TEST-1"
