@@ -20,6 +20,10 @@ urlpatterns = [
     path("prescriptions/", include("apps.prescriptions.urls_sign")),
     path("verify/rx/", include("apps.prescriptions.urls_verify")),
     # --- end rxsign ---
+    # --- dispute: receipts, payment disputes and the staff back office (issue 6) ---
+    path("payments/", include("apps.payments.urls_disputes")),
+    path("backoffice/", include("apps.payments.urls_backoffice")),
+    # --- end dispute ---
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
