@@ -24,6 +24,7 @@ urlpatterns = [
     path("payments/", include("apps.payments.urls_disputes")),
     path("backoffice/", include("apps.payments.urls_backoffice")),
     # --- end dispute ---
+    path("wallet/", include("apps.payments.urls_wallet")),  # issue 6: wallet and refunds
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from apps.appointments.validators import validate_calendar_day, validate_calendar_instant
+from apps.payments.models import RefundDestination
 
 REASON_MAX_LENGTH = 1000
 
@@ -21,9 +22,19 @@ class CancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
+    refund_to = forms.ChoiceField(
+        label=_("Refund to"), choices=RefundDestination.choices, widget=forms.RadioSelect,
+        initial=RefundDestination.SOURCE,
+    )
+
+    def __init__(
+        self, *args: Any, reason_required: bool = False, refund_choice: bool = False,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        if not refund_choice:  # only a patient who paid through JazzCash chooses
+            del self.fields["refund_to"]
         field = self.fields["reason"]
         # Whether a reason is needed is the service's rule (it names the error); the form
         # only tells doctors and staff up front.

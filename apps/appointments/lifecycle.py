@@ -36,6 +36,7 @@ from apps.appointments.selectors import WAITLIST_ACTIVE, ends_after, user_zone, 
 from apps.facilities.models import Facility
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
+from apps.payments import refunds
 
 logger = logging.getLogger(__name__)
 
@@ -138,13 +139,20 @@ def _save(appointment: Appointment, actor: User, reason: str, fields: list[str])
 
 
 def appointment_cancel(
-    *, actor: User, appointment_id: int, reason: str = "", now: datetime | None = None
+    *,
+    actor: User,
+    appointment_id: int,
+    reason: str = "",
+    refund_destination: str | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
     """Cancel a SCHEDULED appointment and free its time at once.
 
     A patient may cancel up to PATIENT_CHANGE_CUTOFF before the start; the doctor or the
     facility's staff at any time, with a reason. The patient and the doctor are told, and
-    the freed time is offered to the day's waitlist.
+    the freed time is offered to the day's waitlist. What was paid is refunded by the
+    cancellation policy (apps.payments.refunds) to `refund_destination` ("SOURCE" or
+    "WALLET"; by default the patient's saved preference, else the wallet).
     """
     now = now or timezone.now()
     reason = reason.strip()
@@ -160,6 +168,11 @@ def appointment_cancel(
             appointment.cancellation_reason = reason or None
             _save(appointment, actor, "cancelled",
                   ["status", "cancelled_by", "cancellation_reason"])
+            refunds.payments_on_appointment_cancelled(
+                appointment_id=appointment.pk, patient_id=appointment.patient_id, actor=actor,
+                cancelled_by_patient=_is_patient(actor, appointment),
+                scheduled_at=appointment.scheduled_at, destination=refund_destination, now=now,
+            )
 
             _notify_parties(appointment, event=NotificationEvent.APPOINTMENT_CANCELLED)
             waitlist_offer_freed_slot(
@@ -219,6 +232,12 @@ def appointments_cancel_for_deleted_user(
         appointment.cancellation_reason = reason
         _save(appointment, actor, "cancelled: account deleted",
               ["status", "cancelled_by", "cancellation_reason"])
+        # A closed account cannot spend a wallet: its refunds go back where they came from.
+        refunds.payments_on_appointment_cancelled(
+            appointment_id=appointment.pk, patient_id=appointment.patient_id, actor=actor,
+            cancelled_by_patient=False, scheduled_at=appointment.scheduled_at,
+            destination=None if is_doctor else "SOURCE", now=now,
+        )
         _notify_remaining_party(appointment, departed=departed)
         if not is_doctor:
             waitlist_offer_freed_slot(
@@ -286,6 +305,8 @@ def _record_outcome(
 
             appointment.status = status
             _save(appointment, actor, status.lower(), ["status"])
+            if status == AppointmentStatus.NO_SHOW:
+                refunds.payments_on_no_show(appointment_id=appointment.pk)
     except errors.AppointmentChangeError as exc:
         logger.info("outcome refused reason=%s appointment=%s actor=%s status=%s",
                     type(exc).__name__, appointment_id, actor.pk, status)

@@ -22,8 +22,9 @@ from apps.appointments import availability, errors, ics, lifecycle, selectors
 from apps.appointments.forms_lifecycle import CancelForm, DayForm, SlotChoiceForm, WaitlistJoinForm
 from apps.appointments.models import Appointment, ConsultationType, WaitlistEntry
 from apps.appointments.permissions import can_see_chief_complaint
-from apps.core.errors import form_add_rule_error
+from apps.core.errors import RuleError, form_add_rule_error
 from apps.facilities.selectors import doctor_get
+from apps.payments import refunds
 
 WEEK_DAYS = 7
 
@@ -42,10 +43,15 @@ def _render_detail(
 ) -> HttpResponse:
     actor = cast(User, request.user)
     actions = lifecycle.appointment_actions(actor=actor, appointment=appointment)
+    refund_choice = actions.can_cancel and refunds.refund_choice_offered(
+        actor=actor, appointment_id=appointment.pk, patient_id=appointment.patient_id
+    )
     context = {
         "appointment": appointment,
         "actions": actions,
-        "cancel_form": cancel_form or CancelForm(reason_required=actions.reason_required),
+        "cancel_form": cancel_form or CancelForm(
+            reason_required=actions.reason_required, refund_choice=refund_choice
+        ),
         "show_chief_complaint": can_see_chief_complaint(actor, appointment),
     }
     return render(request, "appointments/detail.html", context)
@@ -63,15 +69,21 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
     actor = cast(User, request.user)
     appointment = _appointment_or_404(request, appointment_id)
     actions = lifecycle.appointment_actions(actor=actor, appointment=appointment)
-    form = CancelForm(request.POST, reason_required=actions.reason_required)
+    refund_choice = actions.can_cancel and refunds.refund_choice_offered(
+        actor=actor, appointment_id=appointment.pk, patient_id=appointment.patient_id
+    )
+    form = CancelForm(
+        request.POST, reason_required=actions.reason_required, refund_choice=refund_choice
+    )
     if form.is_valid():
         try:
             lifecycle.appointment_cancel(
-                actor=actor, appointment_id=appointment.pk, reason=form.cleaned_data["reason"]
+                actor=actor, appointment_id=appointment.pk, reason=form.cleaned_data["reason"],
+                refund_destination=form.cleaned_data.get("refund_to"),
             )
         except Appointment.DoesNotExist:
             raise Http404 from None
-        except errors.AppointmentChangeError as exc:
+        except RuleError as exc:  # a booking rule, or a refund the payment rules refuse
             form_add_rule_error(form, exc)
         else:
             messages.success(request, _("The appointment is cancelled."))

@@ -161,3 +161,164 @@ class PaymentDisputeHistory(CreatedAtModel):
             choices_check("from_status", DisputeStatus.values, table="payment_dispute_history"),
             choices_check("to_status", DisputeStatus.values, table="payment_dispute_history"),
         ]
+
+
+# --- Wallet and refunds (issue 6) ---------------------------------------------------------
+
+
+class WalletEntryType(models.TextChoices):
+    CREDIT = "CREDIT", _("Credit")
+    DEBIT = "DEBIT", _("Debit")
+
+
+class WalletReason(models.TextChoices):
+    REFUND = "REFUND", _("Refund")
+    PAYMENT = "PAYMENT", _("Payment for a consultation")
+    ADJUSTMENT = "ADJUSTMENT", _("Adjustment by HealthLink")
+
+
+class WalletEntry(CreatedAtModel):
+    """One line of a user's wallet ledger; the newest line's balance_after is the balance.
+
+    Lines are only ever added, under a lock on the user's row, so balance_after is the
+    running total and the CHECK keeps it from going below zero.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet_entries",
+        db_index=False,
+    )
+    entry_type = models.CharField(_("type"), max_length=10, choices=WalletEntryType.choices)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    balance_after = models.DecimalField(_("balance after"), max_digits=10, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=20, choices=WalletReason.choices)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="wallet_entries",
+    )
+    refund = models.ForeignKey(
+        "payments.Refund", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="wallet_entries",
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", db_column="created_by",
+    )
+
+    class Meta:
+        db_table = "wallet_entries"
+        verbose_name = _("wallet entry")
+        verbose_name_plural = _("wallet entries")
+        ordering = ["-id"]
+        indexes = [
+            # The ledger page and the balance read the newest lines of one user.
+            models.Index(fields=["user", "-id"], name="idx_wallet_entries_user_newest"),
+            models.Index(fields=["user", "created_at"], name="idx_wallet_entries_user_time"),
+        ]
+        constraints = [
+            choices_check("entry_type", WalletEntryType.values, table="wallet_entries"),
+            choices_check("reason", WalletReason.values, table="wallet_entries"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0),
+                                   name="ck_wallet_entries_amount_positive"),
+            models.CheckConstraint(condition=models.Q(balance_after__gte=0),
+                                   name="ck_wallet_entries_balance_not_negative"),
+            # A payment is debited from a wallet once; a refund is credited once.
+            models.UniqueConstraint(
+                fields=["payment", "entry_type"], condition=models.Q(refund__isnull=True)
+                & models.Q(payment__isnull=False),
+                name="uniq_wallet_entries_payment_type",
+            ),
+            models.UniqueConstraint(
+                fields=["refund"], condition=models.Q(refund__isnull=False),
+                name="uniq_wallet_entries_refund",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Wallet entry #{self.pk}"
+
+
+class RefundDestination(models.TextChoices):
+    SOURCE = "SOURCE", _("Original payment method")
+    WALLET = "WALLET", _("HealthLink wallet")
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "PENDING", _("Pending")
+    COMPLETED = "COMPLETED", _("Completed")
+    FAILED = "FAILED", _("Failed")
+
+
+class Refund(CreatedAtModel):
+    """Money going back to a payer, in full or in part.
+
+    The sum of a payment's non-failed refunds never exceeds its amount: every refund is
+    written under a lock on the payment row, which counts the ones before it.
+    """
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    destination = models.CharField(
+        _("refund to"), max_length=10, choices=RefundDestination.choices
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=RefundStatus.choices,
+        default=RefundStatus.PENDING,
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        db_column="actor_id",
+    )
+    reason = models.CharField(_("reason"), max_length=255)
+    dispute = models.ForeignKey(
+        PaymentDispute, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="refunds",
+    )
+    gateway_response_code = models.CharField(max_length=20, blank=True, default="")
+    # Set, and committed, just before the gateway is called: a refund with this set is
+    # never sent again automatically, so a crash between the call and its answer cannot
+    # refund twice (such a row needs a person or a status inquiry to settle it).
+    gateway_sent_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "refunds"
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status"], name="idx_refunds_status"),
+        ]
+        constraints = [
+            choices_check("destination", RefundDestination.values, table="refunds"),
+            choices_check("status", RefundStatus.values, table="refunds"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0),
+                                   name="ck_refunds_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund #{self.pk}"
+
+
+class RefundPreference(models.Model):
+    """Where a patient wants refunds to go when someone else cancels their appointment."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="refund_preference",
+    )
+    destination = models.CharField(
+        _("refund to"), max_length=10, choices=RefundDestination.choices,
+        default=RefundDestination.WALLET,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "refund_preferences"
+        verbose_name = _("refund preference")
+        verbose_name_plural = _("refund preferences")
+        constraints = [
+            choices_check("destination", RefundDestination.values, table="refund_preferences"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund preference #{self.pk}"

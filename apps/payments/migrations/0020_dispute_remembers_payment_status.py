@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0001_create_payments_tables'),
+        ('payments', '0010_create_wallet_and_refunds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,355 @@
+"""Refunds: money back to the payer's wallet or, through JazzCash, to where it came from.
+
+A refund is a row in `refunds`, written under a lock on the payment row after counting the
+payment's other refunds, so partial refunds never add up to more than was paid, however
+many arrive at once. A wallet refund is credited in the same transaction. A gateway refund
+is committed as PENDING first and sent after the commit, outside any lock; the row is
+marked sent before the call, so a crash or a retry never sends it twice.
+
+Payment status: REFUNDED once completed refunds reach the amount paid. A partial refund
+leaves the payment COMPLETED (or DISPUTED) with `refund_amount` holding the total so far.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.accounts.models import User
+from apps.core.errors import RuleError
+from apps.notifications.models import NotificationEvent
+from apps.notifications.services import notification_create
+from apps.payments.models import (
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+    RefundDestination,
+    RefundPreference,
+    RefundStatus,
+    WalletEntryType,
+    WalletReason,
+)
+from apps.payments.wallet import CENT, WalletAmountInvalid, ledger_append, lock_user, wallet_balance
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["refund_payment", "wallet_balance"]
+
+REFUNDABLE = (PaymentStatus.COMPLETED, PaymentStatus.DISPUTED)
+GATEWAY_METHODS = (PaymentMethod.JAZZCASH, PaymentMethod.CREDIT_CARD)
+
+
+class RefundExceedsPayment(RuleError):
+    default_message = gettext_lazy("This refund would return more than was paid.")
+    field = "amount"
+
+
+class RefundNotAllowed(RuleError):
+    default_message = gettext_lazy("Only a completed payment can be refunded.")
+
+
+class RefundDestinationInvalid(RuleError):
+    default_message = gettext_lazy("Choose where the refund goes: the original payment "
+                                   "method or the HealthLink wallet.")
+    field = "destination"
+
+
+def _refunded_so_far(payment_id: int, *, statuses: tuple[str, ...]) -> Decimal:
+    total = Refund.objects.filter(payment_id=payment_id, status__in=statuses).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or Decimal("0.00")
+
+
+def refund_payment(
+    *,
+    payment_id: int,
+    amount: Decimal,
+    destination: str,
+    actor: User,
+    reason: str,
+    dispute_id: int | None = None,
+) -> Refund:
+    """Refund `amount` of a completed payment to `destination` ("SOURCE" or "WALLET").
+
+    RuleError when the payment is not refundable, the amount is not positive, or it would
+    take the payment's refunds past what was paid. Payment.DoesNotExist for an unknown id;
+    callers check who may refund before calling. Runs inside the caller's transaction if
+    there is one; a gateway refund is sent only once that transaction commits.
+    """
+    if destination not in RefundDestination.values:
+        raise RefundDestinationInvalid()
+    try:
+        if amount <= 0 or amount != amount.quantize(CENT):
+            raise WalletAmountInvalid()
+    except ArithmeticError:
+        raise WalletAmountInvalid() from None
+    payer_id = Payment.objects.values_list("payer_id", flat=True).get(pk=payment_id)
+
+    with transaction.atomic():
+        lock_user(payer_id)  # the wallet's lock first, as every payment service takes it
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status not in REFUNDABLE:
+            raise RefundNotAllowed()
+        held = _refunded_so_far(payment.pk, statuses=(RefundStatus.PENDING,
+                                                      RefundStatus.COMPLETED))
+        if held + amount > payment.amount:
+            logger.info("refund refused reason=exceeds payment=%s", payment.pk)
+            raise RefundExceedsPayment()
+        to_wallet = (
+            destination == RefundDestination.WALLET
+            or payment.payment_method == PaymentMethod.WALLET
+        )
+        if not to_wallet and not payment.transaction_id:
+            raise RefundDestinationInvalid(
+                _("This payment has no gateway reference; refund it to the wallet.")
+            )
+        refund = Refund.objects.create(
+            payment=payment, amount=amount, destination=destination, actor=actor,
+            reason=reason[:255], dispute_id=dispute_id,
+        )
+        if to_wallet:
+            ledger_append(
+                user_id=payer_id, entry_type=WalletEntryType.CREDIT, amount=amount,
+                reason=WalletReason.REFUND, payment=payment, refund=refund,
+            )
+            _settle(refund, payment, status=RefundStatus.COMPLETED)
+        else:
+            refund_id = refund.pk
+            transaction.on_commit(lambda: _queue_gateway_refund(refund_id))
+    logger.info("refund created id=%s payment=%s destination=%s status=%s actor=%s",
+                refund.pk, payment.pk, destination, refund.status, actor.pk)
+    refund.refresh_from_db()
+    return refund
+
+
+def _settle(refund: Refund, payment: Payment, *, status: RefundStatus,
+            response_code: str = "") -> None:
+    """Record a refund's outcome and the payment's totals; both rows are locked."""
+    refund.status = status
+    refund.gateway_response_code = response_code or refund.gateway_response_code
+    if status == RefundStatus.COMPLETED:
+        refund.completed_at = timezone.now()
+    refund.save(update_fields=["status", "gateway_response_code", "completed_at"])
+    if status != RefundStatus.COMPLETED:
+        return
+    refunded = _refunded_so_far(payment.pk, statuses=(RefundStatus.COMPLETED,))
+    payment.refund_amount = refunded
+    fields = ["refund_amount", "updated_at"]
+    if refunded >= payment.amount:
+        payment.status = PaymentStatus.REFUNDED
+        fields.append("status")
+    payment.save(update_fields=fields)
+    _notify_refund(refund, payment)
+
+
+def _notify_refund(refund: Refund, payment: Payment) -> None:
+    payer = User.all_objects.get(pk=payment.payer_id)
+    if not payer.is_active:
+        return
+    if refund.destination == RefundDestination.WALLET or (
+        payment.payment_method == PaymentMethod.WALLET
+    ):
+        message = _("PKR %(amount)s has been refunded to your HealthLink wallet.")
+    else:
+        message = _("PKR %(amount)s has been refunded to your original payment method.")
+    notification_create(
+        user=payer, event=NotificationEvent.PAYMENT_RECEIVED, title=_("Refund issued"),
+        message=message % {"amount": refund.amount}, action_url=reverse("wallet:ledger"),
+    )
+
+
+# --- The gateway ------------------------------------------------------------------------
+
+
+def _queue_gateway_refund(refund_id: int) -> None:
+    from apps.payments.tasks import refund_send_task  # tasks imports this module
+
+    try:
+        refund_send_task.delay(refund_id)
+    except Exception as exc:  # broker down: the row stays PENDING and unsent for a retry
+        logger.warning("refund %s not queued error=%s", refund_id, type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    ok: bool
+    pending: bool
+    response_code: str
+
+
+def _gateway() -> Any:
+    # payjc's module (apps.payments.jazzcash) owns the JazzCash refund API; it is looked up
+    # when a refund is sent, and tests replace request_refund with a local fake.
+    return importlib.import_module("apps.payments.jazzcash")
+
+
+def refund_send(*, refund_id: int) -> str:
+    """Send a PENDING gateway refund once; returns what happened ("sent", "skipped")."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+        if refund.status != RefundStatus.PENDING or refund.gateway_sent_at is not None:
+            return "skipped"
+        refund.gateway_sent_at = timezone.now()
+        refund.save(update_fields=["gateway_sent_at"])
+    payment = refund.payment
+
+    try:
+        result = _gateway().request_refund(
+            txn_ref_no=payment.transaction_id or "", amount=refund.amount
+        )
+        outcome = _Outcome(bool(result.ok), bool(result.pending), str(result.response_code))
+    except Exception as exc:  # unknown outcome: leave it sent and pending for a person
+        logger.warning("refund %s gateway call failed error=%s", refund_id, type(exc).__name__)
+        return "sent"
+    refund_record_gateway_outcome(
+        refund_id=refund_id, ok=outcome.ok, pending=outcome.pending,
+        response_code=outcome.response_code,
+    )
+    return "sent"
+
+
+def refund_record_gateway_outcome(
+    *, refund_id: int, ok: bool, pending: bool, response_code: str
+) -> Refund:
+    """Apply the gateway's answer to a PENDING refund; a settled refund stays as it is."""
+    payer_id = (
+        Refund.objects.filter(pk=refund_id).values_list("payment__payer_id", flat=True).get()
+    )
+    with transaction.atomic():
+        lock_user(payer_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        if refund.status == RefundStatus.PENDING:
+            if pending:
+                refund.gateway_response_code = response_code[:20]
+                refund.save(update_fields=["gateway_response_code"])
+            else:
+                status = RefundStatus.COMPLETED if ok else RefundStatus.FAILED
+                _settle(refund, payment, status=status, response_code=response_code[:20])
+    logger.info("refund gateway outcome id=%s payment=%s status=%s code=%s",
+                refund.pk, payment.pk, refund.status, response_code[:20])
+    return refund
+
+
+# --- Cancellation policy ----------------------------------------------------------------
+
+# A patient who cancels this long before the start gets everything back; the appointment
+# services do not let a patient cancel later than this at all (PATIENT_CHANGE_CUTOFF).
+PATIENT_FULL_REFUND_NOTICE_HOURS = 2
+
+
+def refund_due_on_cancel(
+    *, payment: Payment, cancelled_by_patient: bool, scheduled_at: datetime, now: datetime
+) -> Decimal:
+    """How much of a completed payment goes back when its appointment is cancelled."""
+    remaining = payment.amount - _refunded_so_far(
+        payment.pk, statuses=(RefundStatus.PENDING, RefundStatus.COMPLETED)
+    )
+    if payment.status not in REFUNDABLE or remaining <= 0:
+        return Decimal("0.00")
+    if cancelled_by_patient:
+        notice = scheduled_at - now
+        if notice.total_seconds() < PATIENT_FULL_REFUND_NOTICE_HOURS * 3600:
+            return Decimal("0.00")
+    return remaining
+
+
+def refund_destination_for(patient_id: int, chosen: str | None) -> str:
+    """The patient's choice now, else their saved preference, else the wallet."""
+    if chosen in RefundDestination.values:
+        return str(chosen)
+    saved = (
+        RefundPreference.objects.filter(user_id=patient_id)
+        .values_list("destination", flat=True).first()
+    )
+    return saved or RefundDestination.WALLET
+
+
+def refund_choice_offered(*, actor: User, appointment_id: int, patient_id: int) -> bool:
+    """Whether the cancel form asks the patient where the refund goes: only for their own
+    appointment with a payment made through the gateway (a wallet payment goes back there)."""
+    return actor.pk == patient_id and Payment.objects.filter(
+        appointment_id=appointment_id, status__in=REFUNDABLE,
+        payment_method__in=GATEWAY_METHODS, payer_id=actor.pk,
+    ).exists()
+
+
+def refund_preference_set(*, user: User, destination: str) -> RefundPreference:
+    if destination not in RefundDestination.values:
+        raise RefundDestinationInvalid()
+    preference, _created = RefundPreference.objects.update_or_create(
+        user=user, defaults={"destination": destination}
+    )
+    return preference
+
+
+def payments_on_appointment_cancelled(
+    *,
+    appointment_id: int,
+    patient_id: int,
+    actor: User,
+    cancelled_by_patient: bool,
+    scheduled_at: datetime,
+    destination: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Apply the cancellation policy to the appointment's payments; returns refunds made.
+
+    Call in the transaction that cancels (the patient's row is already locked). A payment
+    still PENDING is closed as FAILED, nothing was taken; a completed one is refunded in
+    full when the doctor or staff cancel, or the patient does with enough notice.
+    """
+    now = now or timezone.now()
+    target = refund_destination_for(patient_id, destination)
+    if cancelled_by_patient and destination in RefundDestination.values:
+        RefundPreference.objects.update_or_create(
+            user_id=patient_id, defaults={"destination": destination}
+        )
+    refunds = 0
+    payments = Payment.objects.select_for_update().filter(appointment_id=appointment_id)
+    for payment in payments.order_by("pk"):
+        if payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.FAILED
+            payment.failure_reason = "Appointment cancelled before payment."
+            payment._history_user = actor  # type: ignore[attr-defined]
+            payment.save(update_fields=["status", "failure_reason", "updated_at"])
+            logger.info("payment closed unpaid payment=%s appointment=%s",
+                        payment.pk, appointment_id)
+            continue
+        amount = refund_due_on_cancel(
+            payment=payment, cancelled_by_patient=cancelled_by_patient,
+            scheduled_at=scheduled_at, now=now,
+        )
+        if amount > 0:
+            where = target
+            if where == RefundDestination.SOURCE and not payment.transaction_id:
+                where = RefundDestination.WALLET  # nothing to send a gateway refund against
+            refund_payment(
+                payment_id=payment.pk, amount=amount, destination=where, actor=actor,
+                reason="Appointment cancelled",
+            )
+            refunds += 1
+    return refunds
+
+
+def payments_on_no_show(*, appointment_id: int) -> int:
+    """A missed appointment is not refunded; what was paid stays paid and a PENDING fee
+    stays due. Returns the number of completed payments kept (for the log)."""
+    kept = Payment.objects.filter(
+        appointment_id=appointment_id, status__in=REFUNDABLE
+    ).count()
+    logger.info("no-show: no refund appointment=%s payments=%d", appointment_id, kept)
+    return kept
