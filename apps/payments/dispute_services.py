@@ -43,6 +43,8 @@ from apps.payments.models import (
     PaymentDisputeHistory,
     PaymentStatus,
 )
+from apps.payments.refunds import refund_payment
+from apps.payments.wallet import lock_user
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +179,7 @@ def dispute_raise(
     keys = _store(prefix=f"payments/{int(payment_id)}/evidence", files=evidence)
     try:
         with transaction.atomic():
+            lock_user(actor.pk)  # the payer: see _locked_payment
             payment = Payment.objects.select_for_update().get(pk=payment_id)
             _check_disputable(payment)
             dispute = PaymentDispute.objects.create(
@@ -215,6 +218,14 @@ def _locked_dispute(*, actor: User, dispute_id: int) -> PaymentDispute:
         )
     except PaymentDispute.DoesNotExist:
         raise DisputeNotFound from None
+
+
+def _locked_payment(dispute: PaymentDispute) -> Payment:
+    """The dispute's payment, locked after its payer's row: the order every payment service
+    (wallet, refunds) takes its locks in, so none of them can deadlock with a decision."""
+    payer_id = Payment.objects.values_list("payer_id", flat=True).get(pk=dispute.payment_id)
+    lock_user(payer_id)
+    return Payment.objects.select_for_update().get(pk=dispute.payment_id)
 
 
 def _check_transition(dispute: PaymentDispute, to_status: str) -> None:
@@ -274,7 +285,7 @@ def dispute_reject(*, actor: User, dispute_id: int, note: str) -> PaymentDispute
         dispute = _locked_dispute(actor=actor, dispute_id=dispute_id)
         _check_transition(dispute, DisputeStatus.REJECTED)
         note = _clean_note(note, required=True)
-        payment = Payment.objects.select_for_update().get(pk=dispute.payment_id)
+        payment = _locked_payment(dispute)
         payment.status = dispute.payment_status_before or PaymentStatus.COMPLETED
         payment.save(update_fields=["status", "updated_at"])
         return _record(dispute=dispute, actor=actor, to_status=DisputeStatus.REJECTED,
@@ -293,15 +304,13 @@ def dispute_resolve(
     The refund goes through apps.payments.refunds in this same transaction: if it is
     refused, the dispute stays INVESTIGATING and nothing is written.
     """
-    from apps.payments.refunds import refund_payment
-
     with transaction.atomic():
         dispute = _locked_dispute(actor=actor, dispute_id=dispute_id)
         _check_transition(dispute, DisputeStatus.RESOLVED)
         note = _clean_note(note, required=True)
         if destination not in REFUND_DESTINATIONS:
             raise DisputeError(_("Choose where the refund goes."), field="destination")
-        payment = Payment.objects.select_for_update().get(pk=dispute.payment_id)
+        payment = _locked_payment(dispute)
         if refund_amount is None or refund_amount <= 0:
             raise DisputeError(_("Give a refund amount above zero."), field="refund_amount")
         if refund_amount > refundable(payment):
