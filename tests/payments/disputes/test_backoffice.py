@@ -67,7 +67,8 @@ def test_the_queue_filters_by_status_and_age(staff: User, facility: Facility) ->
     assert _queue_ids(client.get(url, {"status": "PENDING"})) == [stale.pk, fresh.pk]
     assert _queue_ids(client.get(url, {"older_than_days": 7})) == [
         stale_investigating.pk, stale.pk]
-    assert _queue_ids(client.get(url, {"status": "INVESTIGATING", "older_than_days": 7})) == [
+    both: dict[str, str | int] = {"status": "INVESTIGATING", "older_than_days": 7}
+    assert _queue_ids(client.get(url, both)) == [
         stale_investigating.pk]
 
 
@@ -179,8 +180,9 @@ def test_outsiders_get_404_in_the_back_office(
 ) -> None:
     dispute = _dispute_at(facility)
     payment = Payment.objects.select_related("payee", "payer").get(pk=dispute.payment_id)
-    users = {"other_staff": other_staff, "doctor": payment.payee, "patient": payment.payer,
-             "organization": facility.organization}
+    assert facility.organization is not None
+    users: dict[str, User] = {"other_staff": other_staff, "doctor": payment.payee,
+                              "patient": payment.payer, "organization": facility.organization}
     client = client_for(users[who])
 
     assert client.get(reverse("backoffice:dispute", args=[dispute.pk])).status_code == 404
