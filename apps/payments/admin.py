@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.accounts.models import Role, User
 from apps.core.admin import (
     HealthLinkModelAdmin,
     ReadOnlyAdminMixin,
     ReadOnlyTabularInline,
     select_related_without_phi,
 )
-from apps.payments.models import Payment, PaymentDispute, PaymentDisputeHistory
+from apps.core.errors import RuleError
+from apps.payments.models import (
+    Payment,
+    PaymentDispute,
+    PaymentDisputeHistory,
+    Refund,
+    WalletEntry,
+    WalletReason,
+)
+from apps.payments.wallet import wallet_credit
 
 
 @admin.register(Payment)
@@ -55,3 +70,72 @@ class PaymentDisputeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkMode
             super().get_queryset(request), "raised_by", "resolved_by"
         )
         return queryset.select_related("payment")
+
+
+class WalletAdjustmentForm(forms.ModelForm):
+    """A platform owner's credit to a wallet; the service writes the ledger line."""
+
+    amount = forms.DecimalField(label=_("amount (PKR)"), max_digits=10, decimal_places=2,
+                                min_value=Decimal("0.01"))
+    note = forms.CharField(label=_("note"), max_length=255,
+                           help_text=_("Why the wallet is credited. No medical details."))
+
+    class Meta:
+        model = WalletEntry
+        fields = ("user", "amount", "note")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(role=Role.PATIENT)  # type: ignore[attr-defined]
+
+    def _post_clean(self) -> None:
+        # The ledger line is the service's to build (balance_after under the user's lock).
+        pass
+
+
+@admin.register(WalletEntry)
+class WalletEntryAdmin(HealthLinkModelAdmin):
+    """Ledger lines are read-only; platform owners may add an ADJUSTMENT credit."""
+
+    list_display = ("id", "created_at", "user", "entry_type", "amount", "balance_after",
+                    "reason", "payment", "refund", "created_by")
+    list_filter = ("entry_type", "reason")
+    search_fields = ("=id", "=user__id", "=payment__id")
+    ordering = ("-id",)
+    list_select_related = ("payment", "refund")
+    raw_id_fields = ("user",)
+    form = WalletAdjustmentForm
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[WalletEntry]:
+        return select_related_without_phi(super().get_queryset(request), "user", "created_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(getattr(request.user, "is_superuser", False))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: WalletEntry, form: Any, change: bool) -> None:
+        try:
+            entry = wallet_credit(
+                user=form.cleaned_data["user"], amount=form.cleaned_data["amount"],
+                reason=WalletReason.ADJUSTMENT, note=form.cleaned_data["note"],
+                created_by=request.user,  # type: ignore[arg-type]
+            )
+        except RuleError as exc:
+            self.message_user(request, str(exc.message), level="error")
+            return
+        obj.pk = entry.pk
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, HealthLinkModelAdmin):
+    list_display = ("id", "created_at", "payment", "amount", "destination", "status",
+                    "gateway_response_code", "actor", "dispute", "completed_at")
+    list_filter = ("status", "destination")
+    search_fields = ("=id", "=payment__id")
+    ordering = ("-id",)
+    list_select_related = ("payment", "dispute")
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Refund]:
+        return select_related_without_phi(super().get_queryset(request), "actor")

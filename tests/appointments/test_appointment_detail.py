@@ -159,8 +159,9 @@ def test_the_page_runs_a_bounded_number_of_queries(
     django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     client.force_login(patient)
-    # Session, user, the appointment with its people and place, the header's unread count.
-    with django_assert_max_num_queries(4):
+    # Session, user, the appointment with its people and place, the header's unread count,
+    # and whether a paid payment lets the patient choose where a refund goes (issue 6).
+    with django_assert_max_num_queries(5):
         response = client.get(reverse("appointments:detail", args=[appointment.pk]))
     assert response.status_code == 200
 

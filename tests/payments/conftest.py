@@ -1,0 +1,3 @@
+from tests.payments.wallet_support import gateway
+
+__all__ = ["gateway"]
