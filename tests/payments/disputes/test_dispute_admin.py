@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from apps.accounts import demo
 from apps.accounts.models import User
 from apps.payments import dispute_services as services
+from apps.payments.dispute_selectors import backoffice_disputes
 from apps.payments.models import Payment, PaymentStatus
 from tests import factories
 from tests.payments.disputes.conftest import client_for
@@ -52,3 +54,14 @@ def test_staff_have_no_django_admin(paid: Payment, staff: User) -> None:
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_the_demo_seed_gives_staff1_a_pending_dispute_once() -> None:
+    demo.demo_seed(password="demo-password-for-tests")
+    demo.demo_seed(password="demo-password-for-tests")
+
+    staff1 = User.objects.get(email=demo.staff_email(1))
+    patient1 = User.objects.get(email=demo.patient_email(1))
+    queue = backoffice_disputes(actor=staff1, status="PENDING")
+    assert [dispute.payment.payer_id for dispute in queue.object_list] == [patient1.pk]
+    assert Payment.objects.filter(payer=patient1, status=PaymentStatus.COMPLETED).count() == 1
