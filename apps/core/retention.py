@@ -160,7 +160,7 @@ def payments_purge(*, older_than: datetime, batch_size: int) -> int:
         pending[:] = [
             *((payment_id, key) for _pk, payment_id, files in dispute_rows
               for key in (files or []) if key),
-            *receipts.values_list("pk", "receipt_image_url"),
+            *((pk, key) for pk, key in receipts.values_list("pk", "receipt_image_url") if key),
         ]
         PaymentDisputeHistory.objects.filter(dispute_id__in=disputes).delete()
         PaymentDispute.objects.filter(pk__in=disputes).delete()
