@@ -296,6 +296,46 @@ OPENFDA_LABELS_PER_DRUG = env.int("OPENFDA_LABELS_PER_DRUG", default=3)
 OPENFDA_TASK_MAX_RETRIES = env.int("OPENFDA_TASK_MAX_RETRIES", default=4)
 OPENFDA_RETRY_BACKOFF_SECONDS = env.int("OPENFDA_RETRY_BACKOFF_SECONDS", default=30)
 
+# --- Payments: JazzCash Page Redirection v1.1 (issue 6) ------------------------------------
+# Credentials come from the environment only and are never logged. The URLs default to
+# JazzCash's sandbox. JAZZCASH_SIMULATOR turns on the local gateway (apps/payments/simulator.py)
+# for offline development; it is refused with DEBUG off (apps/payments/checks.py and here).
+JAZZCASH_MERCHANT_ID = env.str("JAZZCASH_MERCHANT_ID", default="")
+JAZZCASH_PASSWORD = env.str("JAZZCASH_PASSWORD", default="")
+JAZZCASH_INTEGRITY_SALT = env.str("JAZZCASH_INTEGRITY_SALT", default="")
+JAZZCASH_MERCHANT_MPIN = env.str("JAZZCASH_MERCHANT_MPIN", default="")
+JAZZCASH_POST_URL = env.str(
+    "JAZZCASH_POST_URL",
+    default="https://sandbox.jazzcash.com.pk/CustomerPortal/transactionmanagement/merchantform/",
+)
+JAZZCASH_STATUS_INQUIRY_URL = env.str(
+    "JAZZCASH_STATUS_INQUIRY_URL",
+    default="https://sandbox.jazzcash.com.pk/ApplicationAPI/API/PaymentInquiry/Inquire",
+)
+JAZZCASH_REFUND_URL = env.str(
+    "JAZZCASH_REFUND_URL",
+    default="https://sandbox.jazzcash.com.pk/ApplicationAPI/API/authorize/Refund",
+)
+JAZZCASH_CONNECT_TIMEOUT_SECONDS = env.float("JAZZCASH_CONNECT_TIMEOUT_SECONDS", default=5.0)
+JAZZCASH_READ_TIMEOUT_SECONDS = env.float("JAZZCASH_READ_TIMEOUT_SECONDS", default=20.0)
+JAZZCASH_TXN_EXPIRY_HOURS = env.int("JAZZCASH_TXN_EXPIRY_HOURS", default=1)
+# A payment left PENDING at the gateway is asked about this many minutes after it was sent.
+JAZZCASH_INQUIRY_AFTER_MINUTES = env.int("JAZZCASH_INQUIRY_AFTER_MINUTES", default=5)
+JAZZCASH_SIMULATOR = env.bool("JAZZCASH_SIMULATOR", default=False)
+if JAZZCASH_SIMULATOR and not DEBUG and not TESTING:
+    raise ImproperlyConfigured("JAZZCASH_SIMULATOR must not be on when DEBUG is off.")
+if JAZZCASH_SIMULATOR and not (JAZZCASH_MERCHANT_ID and JAZZCASH_PASSWORD
+                               and JAZZCASH_INTEGRITY_SALT):
+    # The simulator only talks to this machine: development-only credentials suffice.
+    JAZZCASH_MERCHANT_ID = JAZZCASH_MERCHANT_ID or "MC-SIMULATOR"
+    JAZZCASH_PASSWORD = JAZZCASH_PASSWORD or "simulator-password"
+    JAZZCASH_INTEGRITY_SALT = JAZZCASH_INTEGRITY_SALT or "simulator-salt"
+CELERY_BEAT_SCHEDULE["payments-settle-pending-jazzcash"] = {
+    "task": "payments.settle_pending_jazzcash",
+    "schedule": 300.0,
+    "options": {"expires": 290},
+}
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["apps.accounts.backends.EmailBackend"]

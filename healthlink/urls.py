@@ -20,6 +20,7 @@ urlpatterns = [
     path("prescriptions/", include("apps.prescriptions.urls_sign")),
     path("verify/rx/", include("apps.prescriptions.urls_verify")),
     # --- end rxsign ---
+    path("payments/", include("apps.payments.urls")),  # issue 6: JazzCash (payjc)
     # --- dispute: receipts, payment disputes and the staff back office (issue 6) ---
     path("payments/", include("apps.payments.urls_disputes")),
     path("backoffice/", include("apps.payments.urls_backoffice")),

@@ -44,7 +44,10 @@ from apps.payments.models import (
     PaymentDisputeHistory,
     PaymentMethod,
     PaymentStatus,
+    WalletEntry,
+    WalletReason,
 )
+from apps.payments.wallet import wallet_credit
 from apps.records.models import MedicalRecord
 
 logger = logging.getLogger(__name__)
@@ -192,18 +195,24 @@ def _org_spec() -> dict[str, Any]:
     }
 
 
+# Consultation fees in PKR, typical of private practice in Lahore (issue 6).
+DOCTOR_FEES: tuple[str, ...] = ("1500", "2500", "3000", "2000", "3500", "5000", "4000", "2500")
+
+
 def _doctor_specs() -> list[dict[str, Any]]:
     specs = []
     for number, (name, gender, specialty, years) in enumerate(DOCTORS, start=1):
         specs.append({
             "email": doctor_email(number), "role": Role.DOCTOR, "name": name,
             "gender": gender, "specialty": specialty, "years_of_experience": years,
+            "consultation_fee": Decimal(DOCTOR_FEES[(number - 1) % len(DOCTOR_FEES)]),
             "license_number": f"DEMO-LIC-{number:04d}",
             "pmdc_license_number": f"DEMO-{10000 + number}-P", "pmdc_verified": True,
         })
     specs.append({
         "email": UNVERIFIED_DOCTOR_EMAIL, "role": Role.DOCTOR, "name": "Junaid Latif",
         "gender": Gender.MALE, "specialty": "General Physician", "years_of_experience": 2,
+        "consultation_fee": Decimal("1000"),
         "license_number": "DEMO-LIC-9999", "pmdc_license_number": "DEMO-19999-P",
         "pmdc_verified": False,
     })
@@ -540,6 +549,18 @@ def _ensure_payments(
             report.created["payment disputes"] += 1
 
 
+DEMO_WALLET_CREDIT = Decimal("5000.00")
+
+
+def _ensure_wallet(patient: User, report: SeedReport) -> None:
+    """A welcome credit in the demo patient's wallet, once, so paying by wallet can be tried."""
+    if WalletEntry.objects.filter(user=patient, reason=WalletReason.ADJUSTMENT).exists():
+        return
+    wallet_credit(user=patient, amount=DEMO_WALLET_CREDIT, reason=WalletReason.ADJUSTMENT,
+                  note="Demo welcome credit")
+    report.created["wallet credits"] += 1
+
+
 # --- entry point ----------------------------------------------------------------------
 
 
@@ -569,6 +590,7 @@ def demo_seed(*, password: str) -> SeedReport:
         _ensure_appointments(users[patient_email(1)], doctors[0], doctor1_facility, report)
         _ensure_records(users[patient_email(1)], doctors[0], report)
         _ensure_payments(users[patient_email(1)], doctors[0], doctor1_facility, report)
+        _ensure_wallet(users[patient_email(1)], report)
     logger.info(
         "demo seed finished created=%s updated=%s seconds=%.2f", dict(report.created),
         dict(report.updated), time.monotonic() - started,

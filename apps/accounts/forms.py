@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 import zoneinfo
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -304,8 +305,23 @@ class PatientProfileForm(ProfileForm):
         return self.cleaned_data.get("emergency_contact", "").strip() or None
 
 
+class DoctorProfileForm(ProfileForm):
+    consultation_fee = forms.DecimalField(
+        label=_("Consultation fee (PKR)"),
+        required=False,
+        min_value=Decimal("0"),
+        max_value=Decimal("1000000"),
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("What a patient pays when booking you. Leave empty or 0 for free "
+                    "consultations."),
+    )
+
+
 def profile_form_class(user: User) -> type[ProfileForm]:
-    return PatientProfileForm if user.is_patient else ProfileForm
+    if user.is_patient:
+        return PatientProfileForm
+    return DoctorProfileForm if user.is_doctor else ProfileForm
 
 
 # --- Passwords ----------------------------------------------------------------------------

@@ -155,6 +155,10 @@ class User(AbstractBaseUser, TimestampedModel):
     pmdc_license_number = models.CharField(_("PMDC license number"), max_length=100,
                                            null=True, blank=True, unique=True)
     years_of_experience = models.IntegerField(_("years of experience"), null=True, blank=True)
+    # Not in the seed schema (issue 6): PKR per consultation; NULL or 0 means free.
+    consultation_fee = models.DecimalField(
+        _("consultation fee (PKR)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
 
     # Staff
     position = models.CharField(_("position"), max_length=100, null=True, blank=True)
@@ -193,6 +197,11 @@ class User(AbstractBaseUser, TimestampedModel):
             choices_check("gender", Gender.values, table="users"),
             choices_check("blood_type", BloodType.values, table="users"),
             choices_check("org_type", OrgType.values, table="users"),
+            models.CheckConstraint(
+                condition=models.Q(consultation_fee__isnull=True)
+                | models.Q(consultation_fee__gte=0),
+                name="ck_users_consultation_fee_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:

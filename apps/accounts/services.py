@@ -51,6 +51,7 @@ _CNIC_CONSTRAINTS = ("users_cnic_blind_index_key", "users_cnic_key")
 _LICENSE_CONSTRAINTS = ("users_pmdc_license_number_key",)
 
 PROFILE_FIELDS = frozenset({"name", "phone", "address", "date_of_birth", "gender", "time_zone"})
+DOCTOR_PROFILE_FIELDS = PROFILE_FIELDS | {"consultation_fee"}
 PATIENT_PROFILE_FIELDS = PROFILE_FIELDS | {
     "cnic", "blood_type", "allergies", "emergency_contact",
 }
@@ -251,7 +252,11 @@ def user_update_profile(
     *, actor: User, request: HttpRequest | None = None, **changes: Any
 ) -> User:
     """Save the actor's own profile and log the PHI update in the same transaction."""
-    allowed = PATIENT_PROFILE_FIELDS if actor.is_patient else PROFILE_FIELDS
+    allowed = (
+        PATIENT_PROFILE_FIELDS if actor.is_patient
+        else DOCTOR_PROFILE_FIELDS if actor.is_doctor
+        else PROFILE_FIELDS
+    )
     unknown = set(changes) - allowed
     if unknown:
         raise AccountError(_("These details cannot be changed here."))

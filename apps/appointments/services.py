@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache, partial
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from django.conf import settings
@@ -34,6 +34,7 @@ from apps.appointments.selectors import user_zone
 from apps.facilities.models import DoctorFacility, Facility
 from apps.notifications.models import Notification, NotificationEvent
 from apps.notifications.services import notification_create
+from apps.payments.models import Payment, PaymentMethod, PaymentStatus
 
 logger = logging.getLogger(__name__)
 
@@ -282,44 +283,85 @@ class _InsertPlan:
     history: Any  # the HistoricalAppointment model
 
 
-@cache
-def _insert_plan() -> _InsertPlan:
-    """One statement that writes an appointment and its "+" history row (see below).
+def _history_insert(model: Any, source: str) -> str:
+    """INSERT of "+" history rows for `model`, copied from the rows of CTE `source`.
 
-    Built from the two models' fields, so a column added to Appointment (and so, by
-    django-simple-history, to its history table) is written by it too.
+    Takes three parameters: history_date, history_change_reason and history_user.
     """
-    history = Appointment.history.model
+    history = model.history.model
     qn = connection.ops.quote_name
-    fields = tuple(f for f in Appointment._meta.concrete_fields if not f.primary_key)
-    pk = Appointment._meta.pk
-    tracked = [f for f in history.tracked_fields]
-    source = {f.name: f for f in Appointment._meta.concrete_fields}
-    columns = ", ".join(qn(str(f.column)) for f in fields)
+    columns = {f.name: f for f in model._meta.concrete_fields}
+    tracked = list(history.tracked_fields)
     history_columns = [qn(history._meta.get_field(f.name).column) for f in tracked]
-    copied = [f"new.{qn(str(source[f.name].column))}" for f in tracked]
+    copied = [f"{source}.{qn(str(columns[f.name].column))}" for f in tracked]
 
     def typed(name: str) -> str:  # a parameter outside VALUES needs its column's type
         return f"CAST(%s AS {history._meta.get_field(name).db_type(connection)})"
 
-    # Identifiers and column types only, from the models and quoted; values are parameters.
-    sql = (
-        f"WITH new AS (INSERT INTO {qn(Appointment._meta.db_table)} ({columns})"  # noqa: S608
-        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING *)"
-        f" INSERT INTO {qn(history._meta.db_table)} ({', '.join(history_columns)},"
+    return (
+        f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(history_columns)},"  # noqa: S608
         f" {qn(history._meta.get_field('history_date').column)},"
         f" {qn(history._meta.get_field('history_change_reason').column)},"
         f" {qn(history._meta.get_field('history_type').column)},"
         f" {qn(history._meta.get_field('history_user').column)})"
         f" SELECT {', '.join(copied)}, {typed('history_date')},"
-        f" {typed('history_change_reason')}, '+', {typed('history_user')} FROM new"
-        f" RETURNING {qn(history._meta.get_field(pk.name).column)}"
+        f" {typed('history_change_reason')}, '+', {typed('history_user')} FROM {source}"
+    )
+
+
+@cache
+def _insert_plan() -> _InsertPlan:
+    """One statement: the appointment, its PENDING payment, and both "+" history rows.
+
+    Built from the models' fields, so a column added to Appointment (and so, by
+    django-simple-history, to its history table) is written by it too. The payment (issue
+    6) is written only when the doctor's consultation_fee, read inside the statement, is
+    above zero; its id is drawn from the payments sequence while the appointment row is
+    inserted, so appointments.payment_id and payments.appointment_id point at each other
+    without an UPDATE (a data-modifying CTE cannot see another's rows; the foreign keys
+    are deferred to commit). Free consultations get no payment.
+    """
+    history = Appointment.history.model
+    qn = connection.ops.quote_name
+    fields = tuple(
+        f for f in Appointment._meta.concrete_fields if not f.primary_key and f.name != "payment"
+    )
+    payment_column = qn(str(Appointment._meta.get_field("payment").column))
+    fee = qn(str(User._meta.get_field("consultation_fee").column))
+    payments = qn(Payment._meta.db_table)
+    pay_fields = ("id", "appointment", "payer", "payee", "amount", "currency",
+                  "payment_method", "status", "created_at", "updated_at")
+    pay_columns = ", ".join(
+        qn(str(cast("Field[Any, Any]", Payment._meta.get_field(name)).column))
+        for name in pay_fields
+    )
+    values = ", ".join(["%s"] * len(fields))
+
+    # Identifiers and column types only, from the models and quoted; values are parameters.
+    sql = (
+        f"WITH fee AS (SELECT {fee} AS amount FROM {qn(User._meta.db_table)}"  # noqa: S608
+        f" WHERE id = CAST(%s AS bigint) AND {fee} > 0),"
+        f" new AS (INSERT INTO {qn(Appointment._meta.db_table)}"
+        f" ({', '.join(qn(str(f.column)) for f in fields)}, {payment_column})"
+        f" VALUES ({values}, (SELECT nextval(pg_get_serial_sequence("
+        f"'{Payment._meta.db_table}', 'id')) FROM fee)) RETURNING *),"
+        f" history AS ({_history_insert(Appointment, 'new')}),"
+        f" pay AS (INSERT INTO {payments} ({pay_columns})"
+        f" SELECT new.{payment_column}, new.id, new.{qn('patient_id')}, new.{qn('doctor_id')},"
+        f" fee.amount, 'PKR', '{PaymentMethod.JAZZCASH.value}',"
+        f" '{PaymentStatus.PENDING.value}', new.{qn('created_at')}, new.{qn('created_at')}"
+        f" FROM new CROSS JOIN fee RETURNING *),"
+        f" pay_history AS ({_history_insert(Payment, 'pay')})"
+        f" SELECT new.id, new.{payment_column} FROM new"
     )
     return _InsertPlan(sql=sql, fields=fields, history=history)
 
 
 def _create_with_history(appointment: Appointment) -> None:
-    """Appointment.objects.create(), with its history row, in one statement.
+    """Appointment.objects.create(), with its history row and payment, in one statement.
+
+    The doctor's consultation fee, when above zero, also gives the appointment a PENDING
+    payment (with its own "+" history row) in the same statement; see _insert_plan.
 
     The row gets the same values as the ORM's INSERT (each field's pre_save and database
     preparation: created_at and updated_at are set here) and the history row the same as
@@ -342,20 +384,22 @@ def _create_with_history(appointment: Appointment) -> None:
         or post_create_historical_record.has_listeners(history)
     ):
         appointment.save(force_insert=True)
+        _create_payment_with_orm(appointment)
         return
     using = connection.alias
     pre_save.send(sender=Appointment, instance=appointment, raw=False, using=using,
                   update_fields=None)
     values = [f.get_db_prep_save(f.pre_save(appointment, True), connection) for f in plan.fields]
     user = history.get_default_history_user(appointment)
+    history_values = [
+        getattr(appointment, "_history_date", timezone.now()),
+        get_change_reason_from_object(appointment),
+        user.pk if user is not None else None,
+    ]
     with prepared_cursor() as cursor:
-        cursor.execute(plan.sql, [
-            *values,
-            getattr(appointment, "_history_date", timezone.now()),
-            get_change_reason_from_object(appointment),
-            user.pk if user is not None else None,
-        ])
-        (appointment.pk,) = cursor.fetchone()
+        cursor.execute(plan.sql, [appointment.doctor_id, *values, *history_values,
+                                  *history_values])
+        (appointment.pk, appointment.payment_id) = cursor.fetchone()
     appointment._state.adding = False
     appointment._state.db = using
     appointment.skip_history_when_saving = True  # type: ignore[attr-defined]
@@ -364,6 +408,22 @@ def _create_with_history(appointment: Appointment) -> None:
                        update_fields=None, raw=False, using=using)
     finally:
         del appointment.skip_history_when_saving  # type: ignore[attr-defined]
+
+
+def _create_payment_with_orm(appointment: Appointment) -> None:
+    """The ORM's path for what the insert plan's payment CTEs write (see _insert_plan)."""
+    fee = User.objects.filter(pk=appointment.doctor_id).values_list(
+        "consultation_fee", flat=True
+    ).first()
+    if not fee or fee <= 0:
+        return
+    payment = Payment.objects.create(
+        appointment=appointment, payer_id=appointment.patient_id,
+        payee_id=appointment.doctor_id, amount=fee, currency="PKR",
+        payment_method=PaymentMethod.JAZZCASH, status=PaymentStatus.PENDING,
+    )
+    appointment.payment = payment
+    appointment.save(update_fields=["payment", "updated_at"])
 
 
 def _is_doctor_overlap(exc: IntegrityError) -> bool:

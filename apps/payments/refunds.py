@@ -12,7 +12,6 @@ leaves the payment COMPLETED (or DISPUTED) with `refund_amount` holding the tota
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +29,7 @@ from apps.accounts.models import User
 from apps.core.errors import RuleError
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
+from apps.payments import jazzcash
 from apps.payments.models import (
     Payment,
     PaymentMethod,
@@ -191,9 +191,8 @@ class _Outcome:
 
 
 def _gateway() -> Any:
-    # payjc's module (apps.payments.jazzcash) owns the JazzCash refund API; it is looked up
-    # when a refund is sent, and tests replace request_refund with a local fake.
-    return importlib.import_module("apps.payments.jazzcash")
+    """The JazzCash refund client (apps.payments.jazzcash); tests put a local fake here."""
+    return jazzcash
 
 
 def refund_send(*, refund_id: int) -> str:
@@ -309,8 +308,9 @@ def payments_on_appointment_cancelled(
     """Apply the cancellation policy to the appointment's payments; returns refunds made.
 
     Call in the transaction that cancels (the patient's row is already locked). A payment
-    still PENDING is closed as FAILED, nothing was taken; a completed one is refunded in
-    full when the doctor or staff cancel, or the patient does with enough notice.
+    still PENDING and never sent to JazzCash is closed as FAILED, nothing was taken; a
+    completed one is refunded in full when the doctor or staff cancel, or the patient does
+    with enough notice.
     """
     now = now or timezone.now()
     target = refund_destination_for(patient_id, destination)
@@ -321,7 +321,13 @@ def payments_on_appointment_cancelled(
     refunds = 0
     payments = Payment.objects.select_for_update().filter(appointment_id=appointment_id)
     for payment in payments.order_by("pk"):
-        if payment.status == PaymentStatus.PENDING:
+        if payment.status == PaymentStatus.PENDING and payment.transaction_id:
+            # An attempt is open at JazzCash: its answer settles the payment, and one that
+            # completes after the cancel is refunded by payment_completed_after_cancel.
+            logger.info("payment left to the gateway payment=%s appointment=%s",
+                        payment.pk, appointment_id)
+            continue
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             payment.status = PaymentStatus.FAILED
             payment.failure_reason = "Appointment cancelled before payment."
             payment._history_user = actor  # type: ignore[attr-defined]
@@ -353,3 +359,30 @@ def payments_on_no_show(*, appointment_id: int) -> int:
     ).count()
     logger.info("no-show: no refund appointment=%s payments=%d", appointment_id, kept)
     return kept
+
+
+def payment_completed_after_cancel(*, payment_id: int, actor: User | None = None) -> Refund | None:
+    """Refund in full a payment that JazzCash completed after its appointment was cancelled.
+
+    For the gateway's settling code to call once a payment turns COMPLETED (after commit):
+    the patient paid for a visit that will not happen. The refund goes where the patient's
+    preference says (else the wallet). None when the appointment is not cancelled or
+    nothing is left to refund.
+    """
+    payment = Payment.objects.select_related("appointment").get(pk=payment_id)
+    appointment = payment.appointment
+    if appointment.status != "CANCELLED" or payment.status not in REFUNDABLE:
+        return None
+    due = payment.amount - _refunded_so_far(
+        payment.pk, statuses=(RefundStatus.PENDING, RefundStatus.COMPLETED)
+    )
+    if due <= 0:
+        return None
+    destination = refund_destination_for(payment.payer_id, None)
+    if destination == RefundDestination.SOURCE and not payment.transaction_id:
+        destination = RefundDestination.WALLET
+    return refund_payment(
+        payment_id=payment.pk, amount=due, destination=destination,
+        actor=actor or User.all_objects.get(pk=appointment.cancelled_by_id or payment.payer_id),
+        reason="Paid after the appointment was cancelled",
+    )

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Role, User
+from apps.appointments.models import AppointmentStatus
 from apps.core.errors import RuleError
 from apps.payments.models import (
     Payment,
@@ -44,6 +45,11 @@ class WalletAmountInvalid(RuleError):
 
 class PaymentNotPayable(RuleError):
     default_message = _("This payment cannot be paid now: it is no longer pending.")
+
+
+class GatewayAttemptOpen(RuleError):
+    default_message = _("A JazzCash payment for this booking is still in progress. Wait "
+                        "until it has finished or failed before paying from your wallet.")
 
 
 def lock_user(user_id: int) -> None:
@@ -142,20 +148,29 @@ def wallet_pay(*, actor: User, payment_id: int) -> tuple[Payment, bool]:
 
     Returns (payment, paid_now). A payment this wallet has already paid is returned with
     paid_now False and nothing changes, so a double click pays once. Payment.DoesNotExist
-    for a payment that is not the actor's.
+    for a payment that is not the actor's. Only for a booking still SCHEDULED; a FAILED
+    JazzCash attempt may be paid from the wallet instead, but not one still open at
+    JazzCash, which could yet charge the patient a second time.
     """
     if actor.role != Role.PATIENT:
         raise Payment.DoesNotExist
     with transaction.atomic():
         lock_user(actor.pk)
-        payment = Payment.objects.select_for_update().get(pk=payment_id, payer_id=actor.pk)
+        payment = (
+            Payment.objects.select_for_update(of=("self",)).select_related("appointment")
+            .get(pk=payment_id, payer_id=actor.pk)
+        )
         if (
             payment.status == PaymentStatus.COMPLETED
             and payment.payment_method == PaymentMethod.WALLET
         ):
             return payment, False
-        if payment.status != PaymentStatus.PENDING:
+        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             raise PaymentNotPayable()
+        if payment.appointment.status != AppointmentStatus.SCHEDULED:
+            raise PaymentNotPayable()
+        if payment.status == PaymentStatus.PENDING and payment.transaction_id:
+            raise GatewayAttemptOpen()
         try:
             with transaction.atomic():
                 entry = ledger_append(

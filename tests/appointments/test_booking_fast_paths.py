@@ -165,13 +165,16 @@ def test_the_statement_writes_every_column_of_both_tables() -> None:
     with connection.cursor() as cursor:
         tables = {
             table: {c.name for c in connection.introspection.get_table_description(cursor, table)}
-            for table in ("appointments", "appointments_history")
+            for table in ("appointments", "appointments_history", "payments_history")
         }
-    head, _, tail = plan.sql.partition(" INSERT INTO \"appointments_history\" ")
-    assert {c for c in tables["appointments"] if f'"{c}"' not in head} == {"id"}
-    history_columns = tail.split(")", 1)[0]
-    assert {c for c in tables["appointments_history"]
-            if f'"{c}"' not in history_columns} == {"history_id"}
+
+    def columns_of(table: str) -> str:
+        return plan.sql.split(f'INSERT INTO "{table}" (', 1)[1].split(")", 1)[0]
+
+    assert {c for c in tables["appointments"]
+            if f'"{c}"' not in columns_of("appointments")} == {"id"}
+    for table in ("appointments_history", "payments_history"):
+        assert {c for c in tables[table] if f'"{c}"' not in columns_of(table)} == {"history_id"}
 
 
 @pytest.mark.django_db

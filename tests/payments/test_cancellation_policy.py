@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.appointments import lifecycle
 from apps.notifications.models import Notification, NotificationEvent
 from apps.payments.models import (
+    Payment,
     PaymentMethod,
     PaymentStatus,
     Refund,
@@ -21,7 +22,11 @@ from apps.payments.models import (
     RefundPreference,
     RefundStatus,
 )
-from apps.payments.refunds import refund_due_on_cancel, refund_preference_set
+from apps.payments.refunds import (
+    payment_completed_after_cancel,
+    refund_due_on_cancel,
+    refund_preference_set,
+)
 from apps.payments.wallet import wallet_balance
 from tests.appointments.lifecycle_support import Clinic, in_hours, make_clinic
 from tests.payments.wallet_support import FakeGateway, make_payment
@@ -67,7 +72,7 @@ def test_nothing_is_due_on_a_payment_never_completed(clinic: Clinic) -> None:
 
 
 def test_a_patient_cancelling_early_gets_it_all_back_where_they_chose(
-    clinic: Clinic, gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
+    clinic: Clinic, refund_gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
 ) -> None:
     appointment = clinic.appointment(scheduled_at=in_hours(3))
     payment = make_payment(appointment, amount="2000.00")
@@ -79,7 +84,7 @@ def test_a_patient_cancelling_early_gets_it_all_back_where_they_chose(
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
     assert payment.refund_amount == Decimal("2000.00")
-    assert gateway.calls == [(payment.transaction_id, Decimal("2000.00"))]
+    assert refund_gateway.calls == [(payment.transaction_id, Decimal("2000.00"))]
     assert wallet_balance(clinic.patient) == 0
     # Their choice is remembered for the next time someone else cancels.
     assert RefundPreference.objects.get(user=clinic.patient).destination == "SOURCE"
@@ -116,7 +121,7 @@ def test_a_doctor_or_staff_cancel_refunds_in_full_to_the_wallet_by_default(
 
 
 def test_a_doctor_cancel_follows_the_patients_saved_preference(
-    clinic: Clinic, gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
+    clinic: Clinic, refund_gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
 ) -> None:
     refund_preference_set(user=clinic.patient, destination=RefundDestination.SOURCE)
     appointment = clinic.appointment(scheduled_at=in_hours(5))
@@ -126,7 +131,7 @@ def test_a_doctor_cancel_follows_the_patients_saved_preference(
         lifecycle.appointment_cancel(actor=clinic.doctor, appointment_id=appointment.pk,
                                      reason="Clinic closed")
 
-    assert len(gateway.calls) == 1
+    assert len(refund_gateway.calls) == 1
     assert wallet_balance(clinic.patient) == 0
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
@@ -143,6 +148,31 @@ def test_a_pending_payment_is_closed_without_a_refund_on_cancel(clinic: Clinic) 
     assert payment.failure_reason
     assert not Refund.objects.exists()
     assert wallet_balance(clinic.patient) == 0
+
+
+def test_a_payment_open_at_jazzcash_is_left_for_the_gateway_and_refunded_if_it_completes(
+    clinic: Clinic,
+) -> None:
+    appointment = clinic.appointment(scheduled_at=in_hours(10))
+    payment = make_payment(appointment, status=PaymentStatus.PENDING, amount="800.00")
+    Payment.objects.filter(pk=payment.pk).update(transaction_id="T26120412000002")
+
+    lifecycle.appointment_cancel(actor=clinic.patient, appointment_id=appointment.pk)
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    # JazzCash then reports it paid: the patient gets it back (wallet by default).
+    Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.COMPLETED)
+    refund = payment_completed_after_cancel(payment_id=payment.pk)
+    assert refund is not None and refund.status == RefundStatus.COMPLETED
+    assert wallet_balance(clinic.patient) == Decimal("800.00")
+    assert payment_completed_after_cancel(payment_id=payment.pk) is None
+
+
+def test_a_payment_completed_for_a_booking_still_on_is_kept(clinic: Clinic) -> None:
+    payment = make_payment(clinic.appointment())
+    assert payment_completed_after_cancel(payment_id=payment.pk) is None
+    assert not Refund.objects.exists()
 
 
 def test_a_no_show_is_not_refunded(clinic: Clinic) -> None:
@@ -185,7 +215,7 @@ def test_a_deleted_doctors_appointments_are_refunded(clinic: Clinic) -> None:
 
 
 def test_a_deleted_patients_refund_goes_back_to_the_source(
-    clinic: Clinic, gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
+    clinic: Clinic, refund_gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
 ) -> None:
     appointment = clinic.appointment(scheduled_at=in_hours(20))
     payment = make_payment(appointment, amount="650.00")
@@ -194,7 +224,7 @@ def test_a_deleted_patients_refund_goes_back_to_the_source(
         lifecycle.appointments_cancel_for_deleted_user(actor=clinic.staff,
                                                        user_id=clinic.patient.pk)
 
-    assert gateway.calls == [(payment.transaction_id, Decimal("650.00"))]
+    assert refund_gateway.calls == [(payment.transaction_id, Decimal("650.00"))]
     assert wallet_balance(clinic.patient) == 0
 
 

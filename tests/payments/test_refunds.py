@@ -119,7 +119,7 @@ def test_a_bad_amount_or_destination_is_a_rule_error(amount: str, destination: s
 
 @pytest.mark.django_db
 def test_a_refund_to_source_goes_through_the_gateway_once(
-    gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
+    refund_gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
 ) -> None:
     payment = paid("1500.00")
 
@@ -127,22 +127,22 @@ def test_a_refund_to_source_goes_through_the_gateway_once(
         made = refund(payment, "1500.00", RefundDestination.SOURCE)
     made.refresh_from_db()
 
-    assert gateway.calls == [(payment.transaction_id, Decimal("1500.00"))]
+    assert refund_gateway.calls == [(payment.transaction_id, Decimal("1500.00"))]
     payment.refresh_from_db()
     assert made.status == RefundStatus.COMPLETED and made.gateway_response_code == "000"
     assert payment.status == PaymentStatus.REFUNDED
     assert wallet_balance(payment.payer) == Decimal("0.00")
     # Sending it again (a retried task) does not call the gateway a second time.
     assert refunds.refund_send(refund_id=made.pk) == "skipped"
-    assert len(gateway.calls) == 1
+    assert len(refund_gateway.calls) == 1
 
 
 @pytest.mark.django_db
 def test_a_declined_gateway_refund_fails_and_frees_the_amount(
-    gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
+    refund_gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
 ) -> None:
     payment = paid("1500.00")
-    gateway.ok, gateway.response_code = False, "199"
+    refund_gateway.ok, refund_gateway.response_code = False, "199"
 
     with django_capture_on_commit_callbacks(execute=True):
         made = refund(payment, "1500.00", RefundDestination.SOURCE)
@@ -151,16 +151,16 @@ def test_a_declined_gateway_refund_fails_and_frees_the_amount(
     payment.refresh_from_db()
     assert made.status == RefundStatus.FAILED and made.gateway_response_code == "199"
     assert payment.status == PaymentStatus.COMPLETED and payment.refund_amount is None
-    gateway.ok, gateway.response_code = True, "000"
+    refund_gateway.ok, refund_gateway.response_code = True, "000"
     assert refund(payment, "1500.00").status == RefundStatus.COMPLETED
 
 
 @pytest.mark.django_db
 def test_a_pending_gateway_refund_holds_its_amount(
-    gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
+    refund_gateway: FakeGateway, django_capture_on_commit_callbacks: CaptureCommits
 ) -> None:
     payment = paid("1500.00")
-    gateway.pending, gateway.response_code = True, "124"
+    refund_gateway.pending, refund_gateway.response_code = True, "124"
 
     with django_capture_on_commit_callbacks(execute=True):
         made = refund(payment, "1000.00", RefundDestination.SOURCE)
@@ -177,7 +177,7 @@ def test_a_pending_gateway_refund_holds_its_amount(
 
 @pytest.mark.django_db
 def test_a_gateway_error_leaves_the_refund_sent_and_never_resends(
-    gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch,
+    refund_gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: CaptureCommits,
 ) -> None:
     payment = paid("1500.00")
@@ -185,7 +185,7 @@ def test_a_gateway_error_leaves_the_refund_sent_and_never_resends(
     def broken(**kwargs: object) -> None:
         raise OSError("connection reset")
 
-    monkeypatch.setattr(gateway, "request_refund", broken)
+    monkeypatch.setattr(refund_gateway, "request_refund", broken)
     with django_capture_on_commit_callbacks(execute=True):
         made = refund(payment, "1500.00", RefundDestination.SOURCE)
     made.refresh_from_db()
@@ -196,11 +196,11 @@ def test_a_gateway_error_leaves_the_refund_sent_and_never_resends(
 
 @pytest.mark.django_db
 def test_a_wallet_payment_refunded_to_source_goes_back_to_the_wallet(
-    gateway: FakeGateway,
+    refund_gateway: FakeGateway,
 ) -> None:
     payment = paid("700.00", method=PaymentMethod.WALLET)
     made = refund(payment, "700.00", RefundDestination.SOURCE)
-    assert gateway.calls == []
+    assert refund_gateway.calls == []
     assert made.status == RefundStatus.COMPLETED
     assert wallet_balance(payment.payer) == Decimal("700.00")
 

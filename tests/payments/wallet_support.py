@@ -58,7 +58,7 @@ class FakeGateway:
 
 
 @pytest.fixture
-def gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
+def refund_gateway(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
     fake = FakeGateway()
     monkeypatch.setattr(refunds, "_gateway", lambda: fake)
     return fake

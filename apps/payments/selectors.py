@@ -1,0 +1,64 @@
+"""Reads of payments in the portal, always through the acting user's scope.
+
+A patient sees the payments they make, a doctor those they receive. Staff see payments
+only in the back office (disputes); everyone else sees none. Out of scope is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+
+from apps.accounts.models import Role, User
+from apps.payments.models import Payment
+
+PAGE_SIZE = 20
+
+Actor = User | AnonymousUser
+
+
+def payment_scope(actor: Actor) -> Q | None:
+    if not isinstance(actor, User) or not actor.is_active:
+        return None
+    if actor.role == Role.PATIENT:
+        return Q(payer_id=actor.pk)
+    if actor.role == Role.DOCTOR:
+        return Q(payee_id=actor.pk)
+    return None
+
+
+def _visible(actor: Actor) -> QuerySet[Payment]:
+    scope = payment_scope(actor)
+    if scope is None:
+        return Payment.objects.none()
+    return Payment.objects.filter(scope)
+
+
+def payments_for_actor(*, actor: Actor, page: str | int | None = 1) -> Page[Payment]:
+    """The actor's payments, newest first, with their appointment and the other party."""
+    queryset = (
+        _visible(actor)
+        .select_related("appointment", "payer", "payee")
+        .order_by("-created_at", "-pk")
+    )
+    return Paginator(queryset, PAGE_SIZE).get_page(page)
+
+
+def payment_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
+    """The payment if `actor` may see it; Payment.DoesNotExist otherwise."""
+    return (
+        _visible(actor)
+        .select_related("appointment", "appointment__facility", "payer", "payee")
+        .get(pk=payment_id)
+    )
+
+
+def receipt_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
+    """A COMPLETED payment (or one refunded or disputed after it was paid) for its receipt."""
+    return (
+        _visible(actor)
+        .filter(status__in=("COMPLETED", "REFUNDED", "DISPUTED"))
+        .select_related("appointment", "appointment__facility", "payer", "payee")
+        .get(pk=payment_id)
+    )
