@@ -192,3 +192,22 @@ def test_the_dispute_page_is_query_bounded(
 
 def test_the_payments_page_is_for_patients(doctor: User) -> None:
     assert client_for(doctor).get(reverse("disputes:mine")).status_code == 404
+
+
+def test_the_payment_page_links_the_payer_to_receipt_and_dispute(
+    paid: Payment, django_assert_max_num_queries: Any,
+) -> None:
+    url = reverse("payments:detail", kwargs={"payment_id": paid.pk})
+    client = client_for(paid.payer)
+
+    before = client.get(url).content.decode()
+    dispute = _dispute(paid)
+    with django_assert_max_num_queries(4):
+        after = client.get(url).content.decode()
+    doctor = client_for(paid.payee).get(url).content.decode()
+
+    assert reverse("disputes:raise", args=[paid.pk]) in before
+    assert reverse("disputes:receipt", args=[paid.pk]) in before
+    assert reverse("disputes:detail", args=[dispute.pk]) in after
+    assert reverse("disputes:raise", args=[paid.pk]) not in after
+    assert reverse("disputes:raise", args=[paid.pk]) not in doctor
