@@ -57,6 +57,7 @@ def _dispute_context(dispute: PaymentDispute, form: ActionForm) -> dict[str, obj
         "payment": payment,
         "appointment": payment.appointment,
         "history": selectors.dispute_history(dispute_id=dispute.pk),
+        "refunds": selectors.dispute_refunds(dispute_id=dispute.pk),
         "evidence_numbers": range(1, len(dispute.evidence_urls or []) + 1),
         "refundable": services.refundable(payment),
         "form": form,

@@ -18,6 +18,7 @@ from apps.payments.models import (
     PaymentDispute,
     PaymentDisputeHistory,
     PaymentStatus,
+    Refund,
 )
 
 PAGE_SIZE = 20
@@ -77,6 +78,11 @@ def dispute_history(*, dispute_id: int) -> list[PaymentDisputeHistory]:
         .select_related("changed_by")
         .order_by("created_at", "pk")
     )
+
+
+def dispute_refunds(*, dispute_id: int) -> list[Refund]:
+    """Refunds made by the dispute's resolution. Call after the dispute's access check."""
+    return list(Refund.objects.filter(dispute_id=dispute_id).order_by("created_at", "pk"))
 
 
 # --- Back office ----------------------------------------------------------------------------

@@ -319,6 +319,9 @@ def dispute_resolve(
                 % {"amount": refundable(payment), "currency": payment.currency},
                 field="refund_amount",
             )
+        # LIMITATION: a refund to the source is sent to JazzCash after this commits; if the
+        # gateway then fails it, the dispute stays RESOLVED and its page shows the refund as
+        # FAILED — a person settles it (e.g. a wallet credit in admin).
         refund_payment(payment_id=payment.pk, amount=refund_amount, destination=destination,
                        actor=actor, reason=note, dispute_id=dispute.pk)
         payment.refresh_from_db()

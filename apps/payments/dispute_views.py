@@ -123,6 +123,7 @@ def dispute_detail(request: HttpRequest, dispute_id: int) -> HttpResponse:
         "dispute": dispute,
         "payment": dispute.payment,
         "history": selectors.dispute_history(dispute_id=dispute.pk),
+        "refunds": selectors.dispute_refunds(dispute_id=dispute.pk),
         "is_payer": is_payer,
         "evidence_numbers": range(1, len(dispute.evidence_urls or []) + 1) if is_payer else (),
     }
