@@ -478,6 +478,24 @@ else:
                     "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
     }
 # --- end records ---
+# --- Payments: receipt images and dispute evidence (issue 6, dispute) ---------------------
+# Private like record attachments: a directory no URL serves, or the bucket with a private
+# ACL; read back only through the payments app's authorized views.
+PAYMENT_FILE_MAX_BYTES = env.int("PAYMENT_FILE_MAX_BYTES", default=10 * 1024 * 1024)
+PAYMENT_DISPUTE_MAX_EVIDENCE = env.int("PAYMENT_DISPUTE_MAX_EVIDENCE", default=5)
+PAYMENT_FILES_ROOT = Path(
+    env.str("PAYMENT_FILES_ROOT", default=str(VAR_DIR / "private" / "payments"))
+)
+if AWS_STORAGE_BUCKET_NAME:
+    # The same private bucket settings; every key starts with "payments/".
+    STORAGES["payments"] = STORAGES["records"]
+else:
+    STORAGES["payments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PAYMENT_FILES_ROOT, "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
+# --- end payments files ---
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"

@@ -24,6 +24,10 @@ urlpatterns = [
     path("video/", include("apps.video.urls")),  # video consultations
     path("payments/", include("apps.payments.urls_receipts")),  # payment receipt PDF
     path("payments/", include("apps.payments.urls")),  # issue 6: JazzCash (payjc)
+    # --- dispute: receipts, payment disputes and the staff back office (issue 6) ---
+    path("payments/", include("apps.payments.urls_disputes")),
+    path("backoffice/", include("apps.payments.urls_backoffice")),
+    # --- end dispute ---
     path("wallet/", include("apps.payments.urls_wallet")),  # issue 6: wallet and refunds
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),

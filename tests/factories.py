@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import factory
@@ -18,6 +19,7 @@ from apps.appointments.models import (
     ExceptionKind,
 )
 from apps.facilities.models import DoctorFacility, Facility, FacilityType
+from apps.payments.models import Payment, PaymentMethod, PaymentStatus
 
 TEST_PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test fixture
 
@@ -205,3 +207,26 @@ def available_all_week(
         for weekday in range(7)
     ]
     return DoctorAvailability.objects.bulk_create(rows)
+
+
+# --- Payments (issue 6, dispute) -----------------------------------------------------------
+
+class PaidPaymentFactory(factory.django.DjangoModelFactory[Payment]):
+    """A COMPLETED JazzCash payment for a completed appointment (payer and payee from it)."""
+
+    if TYPE_CHECKING:
+        def __new__(cls, *args: Any, **kwargs: Any) -> Payment: ...  # type: ignore[misc]
+
+    class Meta:
+        model = Payment
+
+    appointment = factory.SubFactory(
+        AppointmentFactory, status=AppointmentStatus.COMPLETED,
+        scheduled_at=factory.LazyFunction(lambda: timezone.now() - timedelta(days=3)),
+    )
+    payer = factory.LazyAttribute(lambda obj: obj.appointment.patient)
+    payee = factory.LazyAttribute(lambda obj: obj.appointment.doctor)
+    amount = Decimal("2000.00")
+    payment_method = PaymentMethod.JAZZCASH
+    status = PaymentStatus.COMPLETED
+    transaction_id = factory.Sequence(lambda n: f"TTEST{n:08d}")

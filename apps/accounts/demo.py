@@ -37,7 +37,16 @@ from apps.appointments.models import (
     DoctorAvailability,
 )
 from apps.facilities.models import DoctorFacility, Facility, FacilityType
-from apps.payments.models import WalletEntry, WalletReason
+from apps.payments.models import (
+    DisputeStatus,
+    Payment,
+    PaymentDispute,
+    PaymentDisputeHistory,
+    PaymentMethod,
+    PaymentStatus,
+    WalletEntry,
+    WalletReason,
+)
 from apps.payments.wallet import wallet_credit
 from apps.records.models import MedicalRecord
 
@@ -492,6 +501,54 @@ def _ensure_records(patient: User, doctor: User, report: SeedReport) -> None:
         report.created["medical records"] += 1
 
 
+# --- paid consultations and a dispute (payments, issue 6) --------------------------------
+
+DEMO_PAYMENTS = (
+    # (transaction id, days ago, disputed)
+    ("DEMO-TXN-0001", 12, True),
+    ("DEMO-TXN-0002", 6, False),
+)
+
+
+def _ensure_payments(
+    patient: User, doctor: User, facility: Facility, report: SeedReport
+) -> None:
+    """Two paid past consultations of patient1 with doctor1 at staff1's facility, once: one
+    with a pending dispute for the back office, one the patient can dispute."""
+    done = set(Payment.objects.filter(transaction_id__in=[t for t, _d, _x in DEMO_PAYMENTS])
+               .values_list("transaction_id", flat=True))
+    local = timezone.localtime(timezone.now(), timezone.get_default_timezone())
+    for transaction_id, days_ago, disputed in DEMO_PAYMENTS:
+        if transaction_id in done:
+            continue
+        appointment = Appointment.objects.create(
+            patient=patient, doctor=doctor, facility=facility,
+            scheduled_at=(local - datetime.timedelta(days=days_ago)).replace(
+                hour=7, minute=0, second=0, microsecond=0),
+            status=AppointmentStatus.COMPLETED, consultation_type=ConsultationType.IN_PERSON,
+            chief_complaint="Demo: follow-up visit",
+        )
+        payment = Payment.objects.create(
+            appointment=appointment, payer=patient, payee=doctor, amount=Decimal("2500.00"),
+            payment_method=PaymentMethod.JAZZCASH, transaction_id=transaction_id,
+            status=PaymentStatus.DISPUTED if disputed else PaymentStatus.COMPLETED,
+        )
+        appointment.payment = payment
+        appointment.save(update_fields=["payment"])
+        report.created["payments"] += 1
+        if disputed:
+            dispute = PaymentDispute.objects.create(
+                payment=payment, raised_by=patient, status=DisputeStatus.PENDING,
+                reason="Demo: I was charged twice for this visit.",
+                payment_status_before=PaymentStatus.COMPLETED,
+            )
+            PaymentDisputeHistory.objects.create(
+                dispute=dispute, from_status=None, to_status=DisputeStatus.PENDING,
+                changed_by=patient,
+            )
+            report.created["payment disputes"] += 1
+
+
 DEMO_WALLET_CREDIT = Decimal("5000.00")
 
 
@@ -532,6 +589,7 @@ def demo_seed(*, password: str) -> SeedReport:
         doctor1_facility = facilities[0]
         _ensure_appointments(users[patient_email(1)], doctors[0], doctor1_facility, report)
         _ensure_records(users[patient_email(1)], doctors[0], report)
+        _ensure_payments(users[patient_email(1)], doctors[0], doctor1_facility, report)
         _ensure_wallet(users[patient_email(1)], report)
     logger.info(
         "demo seed finished created=%s updated=%s seconds=%.2f", dict(report.created),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -127,13 +128,15 @@ def medical_records_purge(*, older_than: datetime, batch_size: int) -> tuple[int
 
 
 def payments_purge(*, older_than: datetime, batch_size: int) -> int:
-    """Delete payments created before `older_than` with their disputes, refunds and history.
+    """Delete payments created before `older_than` with their disputes, refunds and history
+    rows, and then their receipt and evidence files.
 
     Appointments keep their row: their `payment_id` is set to NULL (the column's own
     ON DELETE rule in the model), in the same transaction as the delete.
     """
     payment_history = Payment.history.model
     dispute_history = PaymentDispute.history.model
+    pending: list[tuple[int, str]] = []
 
     def ids_older(last_id: int, limit: int) -> list[int]:
         return list(
@@ -148,11 +151,19 @@ def payments_purge(*, older_than: datetime, batch_size: int) -> int:
             .values_list("pk", flat=True)
         )
         Appointment.objects.filter(payment_id__in=locked).update(payment=None)
-        disputes = list(
-            PaymentDispute.objects.filter(payment_id__in=locked).values_list("pk", flat=True)
+        dispute_rows = list(
+            PaymentDispute.objects.filter(payment_id__in=locked)
+            .values_list("pk", "payment_id", "evidence_urls")
         )
         # Refunds go with their payment; wallet lines stay, unlinked (SET_NULL).
         Refund.objects.filter(payment_id__in=locked).delete()
+        disputes = [pk for pk, _payment, _files in dispute_rows]
+        receipts = Payment.objects.filter(pk__in=locked, receipt_image_url__isnull=False)
+        pending[:] = [
+            *((payment_id, key) for _pk, payment_id, files in dispute_rows
+              for key in (files or []) if key),
+            *((pk, key) for pk, key in receipts.values_list("pk", "receipt_image_url") if key),
+        ]
         PaymentDisputeHistory.objects.filter(dispute_id__in=disputes).delete()
         PaymentDispute.objects.filter(pk__in=disputes).delete()
         dispute_history.objects.filter(id__in=disputes).delete()
@@ -160,7 +171,20 @@ def payments_purge(*, older_than: datetime, batch_size: int) -> int:
         payment_history.objects.filter(id__in=locked).delete()
         return len(locked)
 
-    return _in_batches(ids_older=ids_older, purge=purge, batch_size=batch_size)
+    def delete_files() -> None:
+        # Receipts and dispute evidence, once the rows naming them are gone for good.
+        keys, pending[:] = list(pending), []
+        if not keys:
+            return
+        storage = storages["payments"]
+        for payment_id, key in keys:
+            try:
+                storage.delete(key)
+            except Exception:
+                logger.exception("retention: payment file not deleted payment=%s", payment_id)
+
+    return _in_batches(ids_older=ids_older, purge=purge, batch_size=batch_size,
+                       after_commit=delete_files)
 
 
 # --- Audit trail ----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class NotificationEvent(models.TextChoices):
     PRESCRIPTION_READY = "PRESCRIPTION_READY", _("Prescription ready")
     RECORDS_BREAK_GLASS = "RECORDS_BREAK_GLASS", _("Records opened in an emergency")
     DATA_EXPORT_READY = "DATA_EXPORT_READY", _("Data export ready")
+    PAYMENT_DISPUTE_UPDATED = "PAYMENT_DISPUTE_UPDATED", _("Payment dispute updated")
     GENERAL = "GENERAL", _("General")
 
 

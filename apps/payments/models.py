@@ -110,6 +110,11 @@ class PaymentDispute(CreatedAtModel):
         related_name="+", db_column="resolved_by",
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Not in the schema document: the payment's status when the dispute was raised, put back
+    # when the dispute is rejected (or resolved without refunding the whole payment).
+    payment_status_before = models.CharField(
+        max_length=50, choices=PaymentStatus.choices, null=True, blank=True, editable=False
+    )
 
     history = HistoricalRecords(table_name="payment_disputes_history")
 
@@ -123,6 +128,8 @@ class PaymentDispute(CreatedAtModel):
         ]
         constraints = [
             choices_check("status", DisputeStatus.values, table="payment_disputes"),
+            choices_check("payment_status_before", PaymentStatus.values,
+                          table="payment_disputes"),
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.accounts.models import User
 from apps.core.errors import RuleError
+from apps.core.i18n import in_language_of
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.payments import jazzcash
@@ -161,16 +162,18 @@ def _notify_refund(refund: Refund, payment: Payment) -> None:
     payer = User.all_objects.get(pk=payment.payer_id)
     if not payer.is_active:
         return
-    if refund.destination == RefundDestination.WALLET or (
+    to_wallet = refund.destination == RefundDestination.WALLET or (
         payment.payment_method == PaymentMethod.WALLET
-    ):
-        message = _("PKR %(amount)s has been refunded to your HealthLink wallet.")
-    else:
-        message = _("PKR %(amount)s has been refunded to your original payment method.")
-    notification_create(
-        user=payer, event=NotificationEvent.PAYMENT_RECEIVED, title=_("Refund issued"),
-        message=message % {"amount": refund.amount}, action_url=reverse("wallet:ledger"),
     )
+    with in_language_of(payer):
+        if to_wallet:
+            message = _("PKR %(amount)s has been refunded to your HealthLink wallet.")
+        else:
+            message = _("PKR %(amount)s has been refunded to your original payment method.")
+        notification_create(
+            user=payer, event=NotificationEvent.PAYMENT_RECEIVED, title=_("Refund issued"),
+            message=message % {"amount": refund.amount}, action_url=reverse("wallet:ledger"),
+        )
 
 
 # --- The gateway ------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def payment_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
     """The payment if `actor` may see it; Payment.DoesNotExist otherwise."""
     return (
         _visible(actor)
-        .select_related("appointment", "appointment__facility", "payer", "payee")
+        .select_related("appointment", "appointment__facility", "payer", "payee", "dispute")
         .get(pk=payment_id)
     )
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.appointments.models import Appointment
 from apps.appointments.validators import validate_calendar_instant
+from apps.core.uploads import UploadsField
 from apps.records import attachments
 from apps.records.family_forms import refuse_bidi_controls
 from apps.records.models import RecordType
@@ -22,31 +23,12 @@ TEXT_MAX_LENGTH = 20_000
 REASON_MAX_LENGTH = 1000
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
+class AttachmentsField(UploadsField):
+    """Several files in one input; each is checked from its content (apps.core.uploads)."""
 
-
-class AttachmentsField(forms.FileField):
-    """Several files in one input; each is checked from its content (attachments.inspect)."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        if len(files) > attachments.MAX_ATTACHMENTS:
-            raise forms.ValidationError(
-                _("Attach at most %(count)s files.") % {"count": attachments.MAX_ATTACHMENTS}
-            )
-        cleaned = [super(AttachmentsField, self).clean(item, initial) for item in files]
-        errors: list[forms.ValidationError] = []
-        for item in cleaned:
-            try:
-                attachments.attachment_inspect(item)
-            except forms.ValidationError as exc:
-                errors.append(exc)
-        if errors:
-            raise forms.ValidationError(errors)
-        return cleaned
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, max_count=attachments.MAX_ATTACHMENTS,
+                         max_bytes=attachments.max_bytes, **kwargs)
 
 
 class AppointmentChoiceField(forms.ModelChoiceField):
@@ -73,7 +55,6 @@ class RecordForm(forms.Form):
                             widget=forms.Textarea(attrs={"rows": 4}))
     attachments = AttachmentsField(
         label=_("Attachments (PDF, PNG or JPEG)"), required=False,
-        widget=MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
     )
 
     def __init__(self, *args: Any, appointments: QuerySet[Appointment],

@@ -8,11 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseRedirect,
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -23,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apps.accounts.models import User
 from apps.appointments.selectors import user_zone
 from apps.core.errors import form_add_rule_error
+from apps.core.uploads import private_file_response
 from apps.records import attachments, selectors, services
 from apps.records.forms import BreakGlassForm, RecordForm
 from apps.records.permissions import is_practising_doctor
@@ -77,25 +76,8 @@ def attachment_download(request: HttpRequest, record_id: int, number: int) -> Ht
         )
     except services.RecordNotFound:
         raise Http404 from None
-    storage = attachments.attachment_storage()
-    disposition = f'attachment; filename="{handle.filename}"'
-    if attachments.is_remote(storage):
-        url = storage.url(handle.key, parameters={  # type: ignore[call-arg]
-            "ResponseContentDisposition": disposition,
-            "ResponseContentType": handle.kind.content_type,
-        })
-        response: HttpResponseBase = HttpResponseRedirect(url)
-    else:
-        try:
-            stream = storage.open(handle.key, "rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(stream, as_attachment=True, filename=handle.filename,
-                                content_type=handle.kind.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return private_file_response(storage=attachments.attachment_storage(), key=handle.key,
+                                 filename=handle.filename)
 
 
 @login_required
