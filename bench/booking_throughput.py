@@ -45,6 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -124,8 +125,9 @@ def seed(clients: int) -> Cast:
 
     patients = [person(Role.PATIENT, n) for n in range(clients)]
     doctors = [
+        # A fee, as real doctors have: each booking also writes its PENDING payment.
         person(Role.DOCTOR, n, pmdc_verified=True, pmdc_license_number=f"BENCH-{n:05d}",
-               specialty="General Physician")
+               specialty="General Physician", consultation_fee=Decimal("2500.00"))
         for n in range(2 * clients + 2)
     ]
     booked_doctors = doctors[: clients + 2]
