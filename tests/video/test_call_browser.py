@@ -20,6 +20,7 @@ from apps.video.janus import JanusClient
 from apps.video.models import VideoCall
 from tests import factories
 from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.video.conftest import room_closes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -116,5 +117,5 @@ def test_doctor_and_patient_join_one_room_and_see_each_other(
     assert all(entry["left_at"] for entry in call.participants or [])
     assert call.started_at is not None and call.ended_at is not None
     assert call.duration_seconds is not None
-    services.video_rooms_close_due(now=appointment.ends_at)
+    services.video_rooms_close_due(now=room_closes(appointment))
     assert not janus.room_exists(call.room_number)
