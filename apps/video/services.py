@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 JOIN_SIGNING_SALT = "healthlink.video.join"
 PRESENCE_SIGNING_SALT = "healthlink.video.presence"
+# The `joined` report follows the join exchange within seconds (Janus session, attach,
+# join); a grant older than this is refused.
+PRESENCE_GRANT_SECONDS = 300
 # A user's join/leave entries are compacted beyond this many (rejoins are never refused),
 # and at most this many may be open at once (tabs; a page whose leave was lost).
 MAX_ENTRIES_PER_USER = 10
@@ -314,8 +317,7 @@ def presence_grant_check(*, grant: Any, user: User, call: VideoCall) -> None:
     if not isinstance(grant, str) or not grant:
         raise errors.NotInCall()
     try:
-        data = signing.loads(grant, salt=PRESENCE_SIGNING_SALT,
-                             max_age=settings.VIDEO_JOIN_TOKEN_SECONDS)
+        data = signing.loads(grant, salt=PRESENCE_SIGNING_SALT, max_age=PRESENCE_GRANT_SECONDS)
     except signing.BadSignature as exc:
         raise errors.NotInCall() from exc
     if not isinstance(data, dict) or data != {"c": call.pk, "u": user.pk, "r": call.room_id}:
@@ -325,7 +327,7 @@ def presence_grant_check(*, grant: Any, user: User, call: VideoCall) -> None:
 # --- What the page reports --------------------------------------------------------------
 
 
-def _rate_limit(actor: User, appointment_id: int, kind: str, now: datetime) -> None:
+def _rate_limit(actor: User, call: VideoCall, kind: str, now: datetime) -> None:
     """Stats are bounded by VIDEO_EVENTS_PER_MINUTE; joins and leaves by their own, larger
     VIDEO_PRESENCE_EVENTS_PER_MINUTE, which fails open while the cache is down so that
     presence is still recorded (stats then fail like any cache outage: a 503)."""
@@ -333,7 +335,8 @@ def _rate_limit(actor: User, appointment_id: int, kind: str, now: datetime) -> N
     limit = (settings.VIDEO_PRESENCE_EVENTS_PER_MINUTE if presence
              else settings.VIDEO_EVENTS_PER_MINUTE)
     bucket = "presence" if presence else "stats"
-    key = f"video:events:{bucket}:{appointment_id}:{actor.pk}:{int(now.timestamp()) // 60}"
+    room = salted_hmac("healthlink.video.events", call.room_id).hexdigest()[:16]
+    key = f"video:events:{bucket}:{room}:{actor.pk}:{int(now.timestamp()) // 60}"
     try:
         cache.add(key, 0, timeout=120)
         try:
@@ -343,8 +346,7 @@ def _rate_limit(actor: User, appointment_id: int, kind: str, now: datetime) -> N
     except RedisError:
         if not presence:
             raise
-        logger.warning("video presence not rate limited (cache down) appointment=%s",
-                       appointment_id)
+        logger.warning("video presence not rate limited (cache down) call=%s", call.pk)
         return
     if count > limit:
         raise errors.TooManyEvents()
@@ -396,7 +398,6 @@ def video_event_record(
     if kind not in EVENT_KINDS:
         raise errors.BadEvent()
     sample = clean_stats(stats) if kind == "stats" else {}
-    _rate_limit(actor, appointment_id, kind, now)
     with transaction.atomic():
         call = (
             VideoCall.objects.select_for_update(of=("self",)).select_related("appointment")
@@ -407,6 +408,7 @@ def video_event_record(
         role = participant_role(actor, call.appointment)
         if role is None:
             raise Appointment.DoesNotExist
+        _rate_limit(actor, call, kind, now)
         entries = list(call.participants or [])
         if kind == "left":
             # Closing presence never depends on the window: the room closing did it already.
