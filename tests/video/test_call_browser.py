@@ -124,7 +124,7 @@ def test_doctor_and_patient_join_one_room_and_see_each_other(
 def test_join_after_waiting_on_the_page_and_the_end_of_the_call_is_shown(
     janus: JanusClient, media_context: Callable[[], BrowserContext], settings: Settings
 ) -> None:
-    settings.VIDEO_JOIN_TOKEN_SECONDS = 1
+    settings.VIDEO_JOIN_TOKEN_SECONDS = 3
     patient: User = factories.PatientFactory(name="Ayesha Khan")
     appointment: Appointment = factories.AppointmentFactory(
         patient=patient, scheduled_at=timezone.now() - timedelta(minutes=2), duration_minutes=30,
@@ -132,7 +132,7 @@ def test_join_after_waiting_on_the_page_and_the_end_of_the_call_is_shown(
     page = media_context().new_page()
     log_in(page, patient.email)
     page.goto(f"/video/{appointment.pk}/")
-    time.sleep(2)  # the token in the page has expired by now
+    time.sleep(4.5)  # the token in the page has expired by now
 
     page.get_by_role("button", name="Join the call").click()
     expect(page.get_by_role("button", name="Leave")).to_be_visible()
