@@ -4,12 +4,13 @@ leaves always close presence, rejoins are never refused, and Redis being down lo
 from __future__ import annotations
 
 import json
+import socket
 from datetime import timedelta
-from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
 from django.core import signing
+from django.core.cache import cache
 from django.test import Client
 from pytest_django.fixtures import Settings
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -252,18 +253,23 @@ def test_presence_has_its_own_limit(
 
 
 def test_with_redis_down_joins_and_leaves_are_still_recorded(
-    call: VideoCall, video_appointment: Appointment
+    call: VideoCall, video_appointment: Appointment, settings: Settings
 ) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{port}/0"}}
+    with pytest.raises(RedisConnectionError):
+        cache.add("probe", 1)
     patient = video_appointment.patient
-    down = RedisConnectionError("down")
-    with mock.patch("django.core.cache.cache.add", side_effect=down), \
-            mock.patch("django.core.cache.cache.incr", side_effect=down):
-        joined = _report(patient, video_appointment,
-                         {"kind": "joined", "grant": _grant(patient, call)})
-        assert joined.status_code == 200  # type: ignore[attr-defined]
-        assert _open(call, patient)
-        stats = _report(patient, video_appointment, {"kind": "stats", "stats": {"rtt_ms": 9}})
-        left = _report(patient, video_appointment, {"kind": "left"})
+
+    joined = _report(patient, video_appointment,
+                     {"kind": "joined", "grant": _grant(patient, call)})
+    assert joined.status_code == 200  # type: ignore[attr-defined]
+    assert _open(call, patient)
+    stats = _report(patient, video_appointment, {"kind": "stats", "stats": {"rtt_ms": 9}})
+    left = _report(patient, video_appointment, {"kind": "left"})
 
     assert stats.status_code == 503  # type: ignore[attr-defined]
     assert left.status_code == 200  # type: ignore[attr-defined]
