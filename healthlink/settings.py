@@ -293,7 +293,7 @@ WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=15)
 JANUS_URL = env.str("JANUS_URL", default="http://127.0.0.1:8088/janus")
 JANUS_PUBLIC_URL = env.str("JANUS_PUBLIC_URL", default="") or JANUS_URL
 # Janus's videoroom admin_key (scripts/janus.sh sets it from the same variable): with it,
-# only the portal can create rooms.
+# only the portal can create rooms. Set it in production (system check video.W001).
 JANUS_ADMIN_KEY = env.str("JANUS_ADMIN_KEY", default="")
 JANUS_TIMEOUT_SECONDS = env.float("JANUS_TIMEOUT_SECONDS", default=2.0)
 # Who may join, when: from VIDEO_JOIN_EARLY_MINUTES before the start to the end of the slot
@@ -305,6 +305,12 @@ VIDEO_JOIN_TOKEN_SECONDS = env.int("VIDEO_JOIN_TOKEN_SECONDS", default=120)
 VIDEO_ROOM_LEAD_MINUTES = env.int("VIDEO_ROOM_LEAD_MINUTES", default=15)
 VIDEO_STATS_INTERVAL_SECONDS = env.int("VIDEO_STATS_INTERVAL_SECONDS", default=5)
 VIDEO_EVENTS_PER_MINUTE = env.int("VIDEO_EVENTS_PER_MINUTE", default=30)
+# Joins and leaves have their own, generous limit (reloads and flaky networks rejoin often),
+# and it fails open when Redis is down so presence is never lost.
+VIDEO_PRESENCE_EVENTS_PER_MINUTE = env.int("VIDEO_PRESENCE_EVENTS_PER_MINUTE", default=120)
+# A call running over its slot goes on this long after the join window closes before the
+# close job destroys the room (no one can join in that time).
+VIDEO_CALL_GRACE_MINUTES = env.int("VIDEO_CALL_GRACE_MINUTES", default=15)
 # Off by default. When on, Janus records each room into VIDEO_RECORDING_DIR/<room id>/ (on
 # the Janus host) and video_calls.recording_url names that folder.
 VIDEO_RECORDING_ENABLED = env.bool("VIDEO_RECORDING_ENABLED", default=False)

@@ -49,3 +49,26 @@ class TooManyEvents(VideoError):
 class BadEvent(VideoError):
     default_message = _("This call report is not valid.")
     status = 400
+
+
+class BadJoinRequest(VideoError):
+    default_message = _("This join request is not valid. Reload the page to join again.")
+    status = 400
+
+
+class NoCallYet(VideoError):
+    default_message = _("Nobody has joined this video call yet.")
+    status = 409
+
+
+class NotInCall(VideoError):
+    default_message = _("You are not in this call. Join it first.")
+    status = 403
+
+
+class VideoWorks(VideoError):
+    default_message = _(
+        "The video service is working, so this appointment stays a video call: join it "
+        "from this page."
+    )
+    status = 409

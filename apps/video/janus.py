@@ -142,7 +142,7 @@ class JanusClient:
         if self.admin_key:
             body["admin_key"] = self.admin_key
         self._request(body)
-        logger.info("janus room created room=%s", spec.room)
+        # Room numbers are never logged: with one, Janus lists who is in the room.
 
     def room_destroy(self, *, room: int, secret: str) -> bool:
         """Destroy the room; False if Janus no longer has it (already gone, or restarted)."""
@@ -153,7 +153,6 @@ class JanusClient:
             if exc.code == ERROR_NO_SUCH_ROOM:
                 return False
             raise
-        logger.info("janus room destroyed room=%s", room)
         return True
 
     def room_exists(self, room: int) -> bool:

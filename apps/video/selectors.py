@@ -48,17 +48,26 @@ def call_appointment_get(*, actor: Actor, appointment_id: int) -> Appointment:
 
 @dataclass(frozen=True)
 class JoinWindow:
+    """Joining is possible from `opens` to `closes`; a call under way may run on until
+    `room_closes` (VIDEO_CALL_GRACE_MINUTES later), when the close job destroys the room."""
+
     opens: datetime
     closes: datetime
+    room_closes: datetime
 
     def contains(self, moment: datetime) -> bool:
         return self.opens <= moment < self.closes
 
+    def call_may_run(self, moment: datetime) -> bool:
+        return self.opens <= moment < self.room_closes
+
 
 def join_window(appointment: Appointment) -> JoinWindow:
+    closes = appointment.ends_at + timedelta(minutes=settings.VIDEO_JOIN_LATE_MINUTES)
     return JoinWindow(
         opens=appointment.scheduled_at - timedelta(minutes=settings.VIDEO_JOIN_EARLY_MINUTES),
-        closes=appointment.ends_at + timedelta(minutes=settings.VIDEO_JOIN_LATE_MINUTES),
+        closes=closes,
+        room_closes=closes + timedelta(minutes=settings.VIDEO_CALL_GRACE_MINUTES),
     )
 
 

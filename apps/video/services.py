@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from apps.accounts.models import User
 from apps.appointments.models import Appointment, AppointmentStatus, ConsultationType
@@ -38,7 +39,14 @@ from apps.video.selectors import join_window, participant_role
 logger = logging.getLogger(__name__)
 
 JOIN_SIGNING_SALT = "healthlink.video.join"
-MAX_PARTICIPANT_ENTRIES = 50
+PRESENCE_SIGNING_SALT = "healthlink.video.presence"
+# The `joined` report follows the join exchange within seconds (Janus session, attach,
+# join); a grant older than this is refused.
+PRESENCE_GRANT_SECONDS = 300
+# A user's join/leave entries are compacted beyond this many (rejoins are never refused),
+# and at most this many may be open at once (tabs; a page whose leave was lost).
+MAX_ENTRIES_PER_USER = 10
+MAX_OPEN_ENTRIES_PER_USER = 3
 # The quality summary keeps these numbers only, each with count, mean, min and max.
 METRIC_LIMITS = {"rtt_ms": 60_000.0, "packet_loss_pct": 100.0, "bitrate_kbps": 1_000_000.0}
 EVENT_KINDS = ("joined", "left", "stats")
@@ -100,7 +108,7 @@ def video_room_ensure(
             with transaction.atomic():
                 call = _store_room(appointment, call, room_id)
         except Exception:
-            _destroy_quietly(client, room_id)
+            _destroy_quietly(client, room_id, appointment_id)
             raise
     logger.info("video room ready appointment=%s call=%s", appointment_id, call.pk)
     return call
@@ -129,11 +137,12 @@ def _store_room(appointment: Appointment, call: VideoCall | None, room_id: str) 
     return call
 
 
-def _destroy_quietly(client: JanusClient, room_id: str) -> None:
+def _destroy_quietly(client: JanusClient, room_id: str, appointment_id: int) -> None:
     try:
         client.room_destroy(room=int(room_id), secret=room_secret(room_id))
     except JanusError:
-        logger.warning("video room %s left on Janus after a failed write", room_id)
+        logger.warning("video room left on Janus after a failed write appointment=%s",
+                       appointment_id)
 
 
 def video_room_close(
@@ -200,9 +209,12 @@ def video_rooms_prepare(*, now: datetime | None = None) -> int:
 
 
 def video_rooms_close_due(*, now: datetime | None = None) -> int:
-    """Destroy open rooms whose call is over, cancelled or no longer a video call."""
+    """Destroy open rooms whose call is over, cancelled or no longer a video call.
+
+    Over means past the join window's end plus VIDEO_CALL_GRACE_MINUTES: a consultation
+    running over its slot is not cut off the moment joining closes.
+    """
     now = now or timezone.now()
-    late = timedelta(minutes=settings.VIDEO_JOIN_LATE_MINUTES)
     candidates = (
         VideoCall.objects.filter(room_closed_at__isnull=True)
         .select_related("appointment")
@@ -212,7 +224,7 @@ def video_rooms_close_due(*, now: datetime | None = None) -> int:
     client = JanusClient()
     for call in candidates:
         appointment = call.appointment
-        over = appointment.ends_at + late <= now
+        over = join_window(appointment).room_closes <= now
         moved = (appointment.consultation_type != ConsultationType.VIDEO_CALL
                  or appointment.status == AppointmentStatus.CANCELLED)
         if not (over or moved):
@@ -230,6 +242,17 @@ def video_rooms_close_due(*, now: datetime | None = None) -> int:
 
 def join_token_make(*, user: User, appointment_id: int) -> str:
     return signing.dumps({"a": appointment_id, "u": user.pk}, salt=JOIN_SIGNING_SALT)
+
+
+def join_token_issue(
+    *, actor: User, appointment: Appointment, now: datetime | None = None
+) -> str:
+    """A fresh join token, for a participant inside the join window (the page asks for
+    one when "Join the call" is clicked, so waiting on the page does not expire it)."""
+    if participant_role(actor, appointment) is None:
+        raise Appointment.DoesNotExist
+    check_may_join(appointment=appointment, now=now or timezone.now())
+    return join_token_make(user=actor, appointment_id=appointment.pk)
 
 
 def join_token_check(*, token: str, user: User, appointment_id: int) -> None:
@@ -257,6 +280,7 @@ class JoinTicket:
     pin: str
     display: str
     role: str
+    grant: str
 
 
 def video_join(
@@ -272,21 +296,59 @@ def video_join(
     check_may_join(appointment=appointment, now=now)
     call = video_room_ensure(appointment_id=appointment.pk, now=now, client=client)
     logger.info("video join granted call=%s user=%s role=%s", call.pk, actor.pk, role)
+    # Janus shows `display` to anyone who knows the room number (listparticipants needs no
+    # pin), so it carries the role and the user id only; the page maps them to names.
     return JoinTicket(room=call.room_number, pin=room_pin(call.room_id),
-                      display=f"{role}:{actor.display_name}"[:120], role=role)
+                      display=participant_display(role, actor.pk), role=role,
+                      grant=presence_grant_make(user=actor, call=call))
+
+
+def participant_display(role: str, user_id: int) -> str:
+    return f"{role}:{user_id}"
+
+
+def presence_grant_make(*, user: User, call: VideoCall) -> str:
+    """Proof that `user` was let into this room: the `joined` report must carry it."""
+    return signing.dumps({"c": call.pk, "u": user.pk, "r": call.room_id},
+                         salt=PRESENCE_SIGNING_SALT)
+
+
+def presence_grant_check(*, grant: Any, user: User, call: VideoCall) -> None:
+    if not isinstance(grant, str) or not grant:
+        raise errors.NotInCall()
+    try:
+        data = signing.loads(grant, salt=PRESENCE_SIGNING_SALT, max_age=PRESENCE_GRANT_SECONDS)
+    except signing.BadSignature as exc:
+        raise errors.NotInCall() from exc
+    if not isinstance(data, dict) or data != {"c": call.pk, "u": user.pk, "r": call.room_id}:
+        raise errors.NotInCall()
 
 
 # --- What the page reports --------------------------------------------------------------
 
 
-def _rate_limit(actor: User, call: VideoCall, now: datetime) -> None:
-    key = f"video:events:{call.room_id}:{actor.pk}:{int(now.timestamp()) // 60}"
-    cache.add(key, 0, timeout=120)
+def _rate_limit(actor: User, call: VideoCall, kind: str, now: datetime) -> None:
+    """Stats are bounded by VIDEO_EVENTS_PER_MINUTE; joins and leaves by their own, larger
+    VIDEO_PRESENCE_EVENTS_PER_MINUTE, which fails open while the cache is down so that
+    presence is still recorded (stats then fail like any cache outage: a 503)."""
+    presence = kind != "stats"
+    limit = (settings.VIDEO_PRESENCE_EVENTS_PER_MINUTE if presence
+             else settings.VIDEO_EVENTS_PER_MINUTE)
+    bucket = "presence" if presence else "stats"
+    room = salted_hmac("healthlink.video.events", call.room_id).hexdigest()[:16]
+    key = f"video:events:{bucket}:{room}:{actor.pk}:{int(now.timestamp()) // 60}"
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        count = 1
-    if count > settings.VIDEO_EVENTS_PER_MINUTE:
+        cache.add(key, 0, timeout=120)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            count = 1
+    except RedisError:
+        if not presence:
+            raise
+        logger.warning("video presence not rate limited (cache down) call=%s", call.pk)
+        return
+    if count > limit:
         raise errors.TooManyEvents()
 
 
@@ -304,14 +366,33 @@ def clean_stats(raw: Any) -> dict[str, float]:
     return stats
 
 
+def _check_call_running(appointment: Appointment, now: datetime) -> None:
+    """Joins and stats only for a scheduled video call, between the window's opening and
+    the room's closing (the join window's end plus the grace time)."""
+    if appointment.consultation_type != ConsultationType.VIDEO_CALL:
+        raise errors.NotAVideoCall()
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        raise errors.CallNotScheduled()
+    window = join_window(appointment)
+    if now < window.opens:
+        raise errors.TooEarly(
+            errors.TooEarly.default_message % {"minutes": settings.VIDEO_JOIN_EARLY_MINUTES}
+        )
+    if now >= window.room_closes:
+        raise errors.CallOver()
+
+
 def video_event_record(
-    *, actor: User, appointment_id: int, kind: str, stats: Any = None,
+    *, actor: User, appointment_id: int, kind: str, stats: Any = None, grant: Any = None,
     now: datetime | None = None,
 ) -> VideoCall:
     """Record a join, a leave or a stats sample reported by the actor's call page.
 
-    Appointment.DoesNotExist for a non-participant; errors.VideoError when the call is
-    not open or the report is not valid or too frequent.
+    `joined` needs the presence grant that the join exchange handed out (recent, for this
+    user and this room) and a call that is running; `stats` needs the actor to be present;
+    `left` is always accepted and closes one of the actor's open entries (nothing to do
+    when they have none). Appointment.DoesNotExist for a non-participant; errors.VideoError
+    when the call is not open or the report is not valid or too frequent.
     """
     now = now or timezone.now()
     if kind not in EVENT_KINDS:
@@ -323,37 +404,99 @@ def video_event_record(
             .filter(appointment_id=appointment_id).first()
         )
         if call is None:
-            raise errors.CallNotScheduled()
+            raise errors.NoCallYet()
         role = participant_role(actor, call.appointment)
         if role is None:
             raise Appointment.DoesNotExist
+        _rate_limit(actor, call, kind, now)
+        entries = list(call.participants or [])
+        if kind == "left":
+            # Closing presence never depends on the window: the room closing did it already.
+            if call.room_closed_at is None and _close_one(entries, actor.pk, now):
+                _apply_timeline(call, entries, now)
+                call.save(update_fields=["participants", "started_at", "ended_at",
+                                         "duration_seconds"])
+                logger.info("video left call=%s user=%s", call.pk, actor.pk)
+            return call
         if call.room_closed_at is not None:
             raise errors.CallOver()
-        _rate_limit(actor, call, now)
-
+        _check_call_running(call.appointment, now)
         if kind == "stats":
+            if not _open_entries(entries, actor.pk):
+                raise errors.NotInCall()
             call.quality_metrics = _merge_stats(call.quality_metrics or {}, sample, now)
             call.save(update_fields=["quality_metrics"])
             return call
-        entries = _with_event(list(call.participants or []), actor.pk, role, kind, now)
+        presence_grant_check(grant=grant, user=actor, call=call)
+        entries = _with_join(entries, actor.pk, role, now)
         _apply_timeline(call, entries, now)
         call.save(update_fields=["participants", "started_at", "ended_at", "duration_seconds"])
-    logger.info("video %s call=%s user=%s", kind, call.pk, actor.pk)
+    logger.info("video joined call=%s user=%s", call.pk, actor.pk)
     return call
 
 
-def _with_event(
-    entries: list[dict[str, Any]], user_id: int, role: str, kind: str, now: datetime
+def _open_entries(entries: list[dict[str, Any]], user_id: int) -> list[dict[str, Any]]:
+    return [entry for entry in entries
+            if entry.get("user_id") == user_id and entry.get("left_at") is None]
+
+
+def _close_one(entries: list[dict[str, Any]], user_id: int, now: datetime) -> bool:
+    """Close the user's oldest open entry; they stay present while another is open (a
+    second tab). False when they had none open."""
+    mine = _open_entries(entries, user_id)
+    if not mine:
+        return False
+    min(mine, key=lambda entry: _moment(entry.get("joined_at")))["left_at"] = now.isoformat()
+    return True
+
+
+def _with_join(
+    entries: list[dict[str, Any]], user_id: int, role: str, now: datetime
 ) -> list[dict[str, Any]]:
+    """A new open entry for the user; each open tab has one. Beyond
+    MAX_OPEN_ENTRIES_PER_USER the oldest open one (a page whose leave was lost) is closed,
+    and beyond MAX_ENTRIES_PER_USER the user's closed entries are merged."""
     stamp = now.isoformat()
-    for entry in entries:  # a rejoin (reload, second tab) or a leave closes the open one
-        if entry.get("user_id") == user_id and entry.get("left_at") is None:
-            entry["left_at"] = stamp
-    if kind == "joined":
-        if len(entries) >= MAX_PARTICIPANT_ENTRIES:
-            raise errors.TooManyEvents()
-        entries.append({"user_id": user_id, "role": role, "joined_at": stamp, "left_at": None})
+    mine = _open_entries(entries, user_id)
+    while len(mine) >= MAX_OPEN_ENTRIES_PER_USER:
+        oldest = min(mine, key=lambda entry: _moment(entry.get("joined_at")))
+        oldest["left_at"] = stamp
+        mine.remove(oldest)
+    entries.append({"user_id": user_id, "role": role, "joined_at": stamp, "left_at": None})
+    return compact_entries(entries, user_id)
+
+
+def compact_entries(entries: list[dict[str, Any]], user_id: int) -> list[dict[str, Any]]:
+    """Merge the user's closed entries until they have at most MAX_ENTRIES_PER_USER.
+
+    Each step merges the two consecutive closed entries with the shortest gap between them
+    (overlaps first), so what is lost is the shortest absences, typically page reloads.
+    """
+    while sum(1 for entry in entries if entry.get("user_id") == user_id) > MAX_ENTRIES_PER_USER:
+        closed = sorted(
+            (entry for entry in entries
+             if entry.get("user_id") == user_id and entry.get("left_at") is not None),
+            key=lambda entry: _moment(entry.get("joined_at")),
+        )
+        if len(closed) < 2:
+            break
+        gaps = [
+            (_moment(closed[i + 1]["joined_at"]) - _moment(closed[i]["left_at"]), i)
+            for i in range(len(closed) - 1)
+        ]
+        _, index = min(gaps)
+        first, second = closed[index], closed[index + 1]
+        first["left_at"] = max(first["left_at"], second["left_at"],
+                               key=lambda stamp: _moment(stamp))
+        entries = [entry for entry in entries if entry is not second]
     return entries
+
+
+def _moment(stamp: Any) -> datetime:
+    moment = parse_datetime(str(stamp))
+    if moment is None:
+        raise ValueError("not a timestamp")
+    return moment
 
 
 def _merge_stats(
@@ -439,11 +582,13 @@ def _apply_timeline(call: VideoCall, entries: list[dict[str, Any]], now: datetim
 
 
 def video_switch_to_phone(
-    *, actor: User, appointment_id: int, now: datetime | None = None
+    *, actor: User, appointment_id: int, now: datetime | None = None,
+    client: JanusClient | None = None,
 ) -> Appointment:
     """Make a SCHEDULED video appointment a PHONE one, and tell the other people in it.
 
-    For when the video service is down: time, people, payment and everything else stay.
+    Only when the video service is down (Janus is probed; VideoWorks while it answers):
+    time, people, payment and everything else stay.
     The change is in the appointment's history; the room (if any) is destroyed by the
     close job once Janus answers again.
     """
@@ -462,6 +607,8 @@ def video_switch_to_phone(
             raise errors.CallNotScheduled()
         if now >= join_window(appointment).closes:
             raise errors.CallOver()
+        if (client or JanusClient()).is_available():
+            raise errors.VideoWorks()
 
         appointment.consultation_type = ConsultationType.PHONE
         appointment.meeting_link = None

@@ -8,8 +8,11 @@
   var data = root.dataset;
   var $ = function (id) { return document.getElementById(id); };
   var janus = null, publisher = null, ticket = null, privateId = null, statsTimer = null;
-  var lastBytes = null, joined = false;
-  var participants = {};  // Janus participant id -> display ("ROLE:Name")
+  var lastBytes = null, joined = false, ended = false;
+  var leaveOwed = false, leaveInFlight = false;  // a `left` not yet acknowledged
+  var participants = {};  // Janus participant id -> display ("ROLE:user id")
+  // Janus carries only "ROLE:user id"; the names come from the page.
+  var people = JSON.parse(($("call-people") || {}).textContent || "{}");
 
   function post(url, body, keepalive) {
     return fetch(url, {
@@ -21,7 +24,30 @@
   function report(kind, stats, keepalive) {
     var body = {kind: kind};
     if (stats) { body.stats = stats; }
-    return post(data.eventsUrl, body, keepalive).catch(function () {});
+    if (kind === "joined" && ticket) { body.grant = ticket.grant; }
+    return post(data.eventsUrl, body, keepalive).catch(function () { return null; });
+  }
+  // A `left` that did not get through is sent again, and once more with sendBeacon when
+  // the page goes away (a beacon cannot set the CSRF header: the token goes as a field).
+  function reportLeft(attempt) {
+    leaveOwed = leaveInFlight = true;
+    return report("left", null, true).then(function (response) {
+      leaveInFlight = false;
+      if (response && (response.ok || response.status < 500 && response.status !== 429)) {
+        leaveOwed = false;
+      } else if ((attempt || 0) < 3) {
+        setTimeout(function () { if (leaveOwed) { reportLeft((attempt || 0) + 1); } }, 2000);
+      }
+    });
+  }
+  function beaconLeft() {
+    // Never while a `left` is still on its way: one tab must not close two entries.
+    if (!leaveOwed || leaveInFlight || !navigator.sendBeacon) { return false; }
+    var form = new URLSearchParams();
+    form.set("csrfmiddlewaretoken", data.csrf);
+    form.set("kind", "left");
+    if (navigator.sendBeacon(data.eventsUrl, form)) { leaveOwed = false; }
+    return !leaveOwed;
   }
   function status(text) { $("call-status").textContent = text || ""; }
   function unavailable(message) {
@@ -40,10 +66,11 @@
     list.textContent = "";
     var add = function (display, mine) {
       var parts = String(display || "").split(":");
-      var role = parts.shift();
+      var role = parts[0], person = people[role];
+      var name = person && String(person.id) === parts[1] ? person.name : "";
       var item = document.createElement("li");
       item.dataset.role = role;
-      item.textContent = roleLabel(role) + " — " + parts.join(":") +
+      item.textContent = roleLabel(role) + (name ? " — " + name : "") +
         (mine ? " (" + data.labelYou + ")" : "");
       list.appendChild(item);
     };
@@ -130,6 +157,8 @@
         renderParticipants();
       }
       if (msg.error) { status(msg.error); }
+    } else if (event === "destroyed") {  // the close job destroyed the room
+      end();
     }
     if (jsep) { publisher.handleRemoteJsep({jsep: jsep}); }
   }
@@ -156,17 +185,28 @@
     }).catch(function () {});
   }
 
-  function leave() {
-    if (!joined) { return; }
+  function hangUp() {
     joined = false;
     clearInterval(statsTimer);
-    var reported = report("left", null, true);
     if (janus) { janus.destroy({unload: true}); }
     participants = {};
     renderParticipants();
     $("call-remote").textContent = "";
+    $("call-local").srcObject = null;
     ["call-mute", "call-camera", "call-leave"].forEach(function (id) { $(id).hidden = true; });
-    reported.then(function () { status(data.labelLeft); });
+  }
+  function leave() {
+    if (!joined) { return; }
+    var reported = reportLeft(0);
+    hangUp();
+    reported.then(function () { if (!ended) { status(data.labelLeft); } });
+  }
+  function end() {
+    // The room is gone; the close job has already marked everyone as having left.
+    ended = true;
+    if (joined) { hangUp(); }
+    $("call-join").hidden = true;
+    status(data.labelEnded);
   }
 
   function start() {
@@ -193,10 +233,17 @@
     });
   }
 
+  function answerOf(response) {
+    return response.json().then(function (body) {
+      return {ok: response.ok, code: response.status, body: body};
+    });
+  }
   $("call-join").addEventListener("click", function () {
     $("call-join").disabled = true;
-    post(data.joinUrl, {token: data.token}).then(function (response) {
-      return response.json().then(function (body) { return {ok: response.ok, code: response.status, body: body}; });
+    // A fresh token on every click: the one in the page may have expired while waiting.
+    post(data.tokenUrl, {}).then(answerOf).then(function (fresh) {
+      if (!fresh.ok) { return fresh; }
+      return post(data.joinUrl, {token: fresh.body.token}).then(answerOf);
     }).then(function (answer) {
       if (!answer.ok) {
         if (answer.code === 503) { unavailable(answer.body.message); } else { status(answer.body.message); }
@@ -225,5 +272,13 @@
     this.setAttribute("aria-pressed", String(!off));
   });
   $("call-leave").addEventListener("click", leave);
-  window.addEventListener("pagehide", leave);
+  window.addEventListener("pagehide", function () {
+    if (joined) {
+      hangUp();
+      leaveOwed = true;
+      if (!beaconLeft()) { reportLeft(0); }
+    } else {
+      beaconLeft();  // an earlier `left` that failed
+    }
+  });
 }());

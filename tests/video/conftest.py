@@ -13,6 +13,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from apps.accounts.models import User
 from apps.appointments.models import Appointment
 from apps.video.janus import JanusClient
+from apps.video.selectors import join_window
 from tests import factories
 
 
@@ -38,6 +39,11 @@ def janus_down(settings: SettingsWrapper) -> str:
 
 def starts_in(minutes: float) -> datetime:
     return timezone.now() + timedelta(minutes=minutes)
+
+
+def room_closes(appointment: Appointment) -> datetime:
+    """When the close job destroys the call's room: the join window's end plus the grace."""
+    return join_window(appointment).room_closes
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from apps.video.janus import JanusClient
 from apps.video.models import VideoCall
 from tests import factories
 from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.video.conftest import room_closes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -116,5 +117,38 @@ def test_doctor_and_patient_join_one_room_and_see_each_other(
     assert all(entry["left_at"] for entry in call.participants or [])
     assert call.started_at is not None and call.ended_at is not None
     assert call.duration_seconds is not None
-    services.video_rooms_close_due(now=appointment.ends_at)
+    services.video_rooms_close_due(now=room_closes(appointment))
     assert not janus.room_exists(call.room_number)
+
+
+def test_join_after_waiting_on_the_page_and_the_end_of_the_call_is_shown(
+    janus: JanusClient, media_context: Callable[[], BrowserContext], settings: Settings
+) -> None:
+    settings.VIDEO_JOIN_TOKEN_SECONDS = 3
+    patient: User = factories.PatientFactory(name="Ayesha Khan")
+    appointment: Appointment = factories.AppointmentFactory(
+        patient=patient, scheduled_at=timezone.now() - timedelta(minutes=2), duration_minutes=30,
+    )
+    page = media_context().new_page()
+    log_in(page, patient.email)
+    page.goto(f"/video/{appointment.pk}/")
+    time.sleep(4.5)  # the token in the page has expired by now
+
+    page.get_by_role("button", name="Join the call").click()
+    expect(page.get_by_role("button", name="Leave")).to_be_visible()
+    expect(page.locator("#call-participants li[data-role=PATIENT]")).to_contain_text(
+        "Ayesha Khan (you)"
+    )
+    for _ in range(40):  # the page's `joined` report
+        call = VideoCall.objects.get(appointment=appointment)
+        if call.participants:
+            break
+        time.sleep(0.25)
+    assert call.participants and call.participants[0]["left_at"] is None
+
+    # The close job destroys the room: the page says so instead of going silent.
+    assert services.video_rooms_close_due(now=room_closes(appointment)) == 1
+    expect(page.locator("#call-status")).to_have_text("The call has ended.")
+    expect(page.get_by_role("button", name="Leave")).to_be_hidden()
+    call.refresh_from_db()
+    assert call.participants and call.participants[0]["left_at"] is not None

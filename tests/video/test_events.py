@@ -23,6 +23,10 @@ def call(video_appointment: Appointment) -> VideoCall:
     return VideoCall.objects.create(appointment=video_appointment, room_id=str(new_room_id()))
 
 
+def _grant(user: User, call: VideoCall) -> str:
+    return services.presence_grant_make(user=user, call=call)
+
+
 def _report(user: User, appointment: Appointment, body: object) -> object:
     client = Client()
     client.force_login(user)
@@ -37,13 +41,14 @@ def test_participants_and_duration_come_from_join_and_leave(
     doctor, patient = video_appointment.doctor, video_appointment.patient
     record = services.video_event_record
 
-    record(actor=doctor, appointment_id=video_appointment.pk, kind="joined", now=t0)
+    record(actor=doctor, appointment_id=video_appointment.pk, kind="joined", now=t0,
+           grant=_grant(doctor, call))
     record(actor=patient, appointment_id=video_appointment.pk, kind="joined",
-           now=t0 + timedelta(minutes=2))
+           now=t0 + timedelta(minutes=2), grant=_grant(patient, call))
     record(actor=patient, appointment_id=video_appointment.pk, kind="left",
            now=t0 + timedelta(minutes=5))
     record(actor=patient, appointment_id=video_appointment.pk, kind="joined",
-           now=t0 + timedelta(minutes=6))
+           now=t0 + timedelta(minutes=6), grant=_grant(patient, call))
     record(actor=doctor, appointment_id=video_appointment.pk, kind="left",
            now=t0 + timedelta(minutes=16))
     call.refresh_from_db()
@@ -60,8 +65,11 @@ def test_participants_and_duration_come_from_join_and_leave(
 def test_the_page_reports_through_the_endpoint(
     call: VideoCall, video_appointment: Appointment
 ) -> None:
-    assert _report(video_appointment.staff, video_appointment,  # type: ignore[arg-type]
-                   {"kind": "joined"}).status_code == 200  # type: ignore[attr-defined]
+    staff = video_appointment.staff
+    assert staff is not None
+    assert _report(staff, video_appointment,
+                   {"kind": "joined", "grant": _grant(staff, call)}
+                   ).status_code == 200  # type: ignore[attr-defined]
     response = _report(video_appointment.staff, video_appointment,  # type: ignore[arg-type]
                        {"kind": "stats", "stats": {"rtt_ms": 20, "bitrate_kbps": 500}})
     assert response.status_code == 200  # type: ignore[attr-defined]
@@ -102,6 +110,9 @@ def test_reports_are_rate_bounded(
     call: VideoCall, video_appointment: Appointment, settings: object
 ) -> None:
     settings.VIDEO_EVENTS_PER_MINUTE = 3  # type: ignore[attr-defined]
+    patient = video_appointment.patient
+    assert _report(patient, video_appointment, {"kind": "joined", "grant": _grant(patient, call)}
+                   ).status_code == 200  # type: ignore[attr-defined]
     codes = [
         _report(video_appointment.patient, video_appointment,
                 {"kind": "stats", "stats": {"rtt_ms": 10}}).status_code  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from apps.video import services
 from apps.video.janus import JanusClient
 from apps.video.models import VideoCall
 from tests import factories
-from tests.video.conftest import starts_in
+from tests.video.conftest import room_closes, starts_in
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_each_participant_joins_with_their_token(
     assert ticket["role"] == who.upper()
     assert services.room_pin(call.room_id) not in html
     assert services.room_secret(call.room_id) not in json.dumps(ticket)
-    services.video_rooms_close_due(now=video_appointment.ends_at)
+    services.video_rooms_close_due(now=room_closes(video_appointment))
 
 
 def test_outsiders_get_404_everywhere(
@@ -129,7 +129,7 @@ def test_the_window_opens_ten_minutes_before(janus: JanusClient, patient: User) 
     token = _token(client.get(f"/video/{soon.pk}/").content.decode())
 
     assert _join(client, soon, token).status_code == 200  # type: ignore[attr-defined]
-    services.video_rooms_close_due(now=soon.ends_at)
+    services.video_rooms_close_due(now=room_closes(soon))
 
 
 def test_janus_down_says_so_and_offers_the_phone(

@@ -9,6 +9,7 @@ from apps.video import services
 from apps.video.janus import JanusClient, RoomSpec
 from apps.video.models import VideoCall
 from tests.concurrency import race
+from tests.video.conftest import room_closes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,5 +41,5 @@ def test_two_first_joins_at_once_make_one_room(
     assert len(client.created) == 1
     assert VideoCall.objects.count() == 1
     assert janus.room_exists(calls[0].room_number)
-    services.video_rooms_close_due(now=video_appointment.ends_at)
+    services.video_rooms_close_due(now=room_closes(video_appointment))
     assert not janus.room_exists(calls[0].room_number)

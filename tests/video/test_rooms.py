@@ -15,7 +15,7 @@ from apps.video import errors, services, tasks
 from apps.video.janus import JanusClient, JanusRequestFailed, JanusUnavailable
 from apps.video.models import VideoCall
 from tests import factories
-from tests.video.conftest import starts_in
+from tests.video.conftest import room_closes, starts_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +31,12 @@ def test_room_is_created_on_janus_and_destroyed_after_the_call(
     assert services.room_pin(call.room_id) not in video_appointment.meeting_link
     assert services.video_room_ensure(appointment_id=video_appointment.pk).pk == call.pk
 
-    assert services.video_rooms_close_due(now=video_appointment.ends_at) == 1
+    assert services.video_rooms_close_due(now=room_closes(video_appointment)) == 1
 
     assert not janus.room_exists(call.room_number)
     call.refresh_from_db()
-    assert call.room_closed_at == video_appointment.ends_at
-    assert services.video_rooms_close_due(now=video_appointment.ends_at) == 0
+    assert call.room_closed_at == room_closes(video_appointment)
+    assert services.video_rooms_close_due(now=room_closes(video_appointment)) == 0
 
 
 def test_the_room_is_private_and_needs_the_pin(
@@ -107,7 +107,7 @@ def test_recording_only_when_enabled(
     janus: JanusClient, video_appointment: Appointment, settings: Settings, tmp_path: Path
 ) -> None:
     call = services.video_room_ensure(appointment_id=video_appointment.pk)
-    services.video_rooms_close_due(now=video_appointment.ends_at)
+    services.video_rooms_close_due(now=room_closes(video_appointment))
     call.refresh_from_db()
     assert call.recording_url is None
 
@@ -116,7 +116,7 @@ def test_recording_only_when_enabled(
     later = factories.AppointmentFactory(scheduled_at=starts_in(-1))
     recorded = services.video_room_ensure(appointment_id=later.pk)
     assert janus.room_exists(recorded.room_number)
-    services.video_rooms_close_due(now=later.ends_at)
+    services.video_rooms_close_due(now=room_closes(later))
     recorded.refresh_from_db()
 
     assert recorded.recording_url == f"{tmp_path}/{recorded.room_id}"
