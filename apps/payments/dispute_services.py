@@ -7,7 +7,8 @@ the money (status_after_dispute): REFUNDED once its refunds reach the amount pai
 when they were made while the dispute was open, e.g. the doctor cancelled -- otherwise the
 status it had when the dispute was raised. RESOLVED refunds an amount
 (apps.payments.refunds); a payment refunded in full already is resolved with no refund
-(amount empty or 0.00) and the staff's notes. Patient and doctor are told of every change once it commits.
+(amount empty or 0.00) and the staff's notes. Patient and doctor are told of every change
+once it commits.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from apps.payments.dispute_selectors import (
     payment_get_for_party,
     payment_get_for_payer,
 )
-from apps.payments.money import format_money
 from apps.payments.models import (
     DisputeStatus,
     Payment,
@@ -47,6 +47,7 @@ from apps.payments.models import (
     PaymentDisputeHistory,
     PaymentStatus,
 )
+from apps.payments.money import format_money
 from apps.payments.refunds import refund_payment
 from apps.payments.wallet import lock_user
 

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 CENT = Decimal("0.01")
-PLAIN_AMOUNT = re.compile(r"\d{1,8}(\.\d{1,2})?")
+PLAIN_AMOUNT = re.compile(r"[0-9]{1,8}(\.[0-9]{1,2})?")
 
 
 def format_money(amount: Decimal | int | None) -> str:

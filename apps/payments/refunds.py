@@ -180,7 +180,8 @@ def _notify_refund(refund: Refund, payment: Payment) -> None:
             message = _("PKR %(amount)s has been refunded to your original payment method.")
         notification_create(
             user=payer, event=NotificationEvent.PAYMENT_RECEIVED, title=_("Refund issued"),
-            message=message % {"amount": format_money(refund.amount)}, action_url=reverse("wallet:ledger"),
+            message=message % {"amount": format_money(refund.amount)},
+            action_url=reverse("wallet:ledger"),
         )
 
 
@@ -382,10 +383,10 @@ def payments_on_appointment_cancelled(
             scheduled_at=scheduled_at, now=now,
         )
         if amount > 0:
-            where = target
-            if where == RefundDestination.SOURCE and not payment.transaction_id:
-                where = RefundDestination.WALLET  # nothing to send a gateway refund against
-            where = _within_wallet_limit(payment, amount, where)
+            chosen = target
+            if chosen == RefundDestination.SOURCE and not payment.transaction_id:
+                chosen = RefundDestination.WALLET  # nothing to send a gateway refund against
+            where = _within_wallet_limit(payment, amount, chosen)
             if where is None:
                 continue
             refund_payment(
