@@ -5,7 +5,8 @@ dispute) is refused with the reason. receipt_available is the one rule: the HTML
 page, the PDF and the links to them on the payment page all follow it. Dates are printed
 in Asia/Karachi, amounts in PKR with two decimals. The document is made by the shared
 helper (apps.core.pdf), so Urdu names print as written; a character the fonts cannot draw
-(an emoji in a name) prints as U+FFFD rather than vanishing. Names are never logged: only payment and user ids.
+(an emoji in a name) prints as U+FFFD rather than vanishing. Names are never logged: only
+payment and user ids.
 """
 
 from __future__ import annotations
