@@ -319,11 +319,13 @@ def refund_destination_for(patient_id: int, chosen: str | None) -> str:
 def refund_choice_offered(*, actor: User, appointment_id: int, patient_id: int) -> bool:
     """Whether the cancel form asks the patient where the refund goes: only for their own
     appointment with a payment made through the gateway (a wallet payment goes back there),
-    paid already or still open at JazzCash (PENDING with a reference: it may complete after
-    the cancel, and its refund then goes where the patient chose here)."""
+    paid already or that JazzCash may still complete: an attempt open there (PENDING with a
+    reference) or one we failed that JazzCash can still report paid (services
+    _apply_gateway_code). Its refund then goes where the patient chose here."""
     return actor.pk == patient_id and Payment.objects.filter(
         Q(status__in=REFUNDABLE)
-        | Q(status=PaymentStatus.PENDING, transaction_id__isnull=False),
+        | Q(status__in=(PaymentStatus.PENDING, PaymentStatus.FAILED),
+            transaction_id__isnull=False),
         appointment_id=appointment_id, payment_method__in=GATEWAY_METHODS,
         payer_id=actor.pk,
     ).exists()

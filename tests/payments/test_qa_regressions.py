@@ -199,6 +199,14 @@ def test_checkout_pages_show_no_pay_button_for_a_payment_not_waiting(
         assert "<button" not in page.split("<main", 1)[-1].split("</main>")[0], url
 
 
+def test_no_refund_choice_for_a_payment_jazzcash_never_saw(clinic: Clinic) -> None:
+    appointment = clinic.appointment(scheduled_at=in_hours(30))
+    make_payment(appointment, status=PaymentStatus.PENDING)  # no reference: never sent
+    page = logged_in(clinic.patient).get(
+        reverse("appointments:detail", args=[appointment.pk])).content.decode()
+    assert 'name="refund_to"' not in page
+
+
 def test_checkout_pages_offer_both_ways_for_a_pending_payment(clinic: Clinic) -> None:
     payment = make_payment(clinic.appointment(scheduled_at=in_hours(30)),
                            status=PaymentStatus.PENDING)
@@ -225,12 +233,13 @@ def test_the_wallet_is_not_offered_while_a_jazzcash_attempt_is_open(clinic: Clin
 
 # --- 7. The refund choice while a JazzCash attempt is open ----------------------------------
 
+@pytest.mark.parametrize("status", [PaymentStatus.PENDING, PaymentStatus.FAILED])
 def test_the_choice_made_while_jazzcash_is_pending_is_used_when_it_completes_late(
-    clinic: Clinic,
+    clinic: Clinic, status: str,
 ) -> None:
     refund_preference_set(user=clinic.patient, destination=RefundDestination.WALLET)
     appointment = clinic.appointment(scheduled_at=in_hours(30))
-    payment = make_payment(appointment, status=PaymentStatus.PENDING, amount="800.00")
+    payment = make_payment(appointment, status=status, amount="800.00")
     Payment.objects.filter(pk=payment.pk).update(transaction_id="T26120412000007")
     client = logged_in(clinic.patient)
     detail = reverse("appointments:detail", args=[appointment.pk])
