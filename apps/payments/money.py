@@ -40,12 +40,14 @@ def parse_money(raw: str) -> Decimal:
 
 class MoneyField(forms.Field):
     """A PKR amount typed by a person: plain digits, at most two decimals, at least
-    `min_value` (0.01 unless told)."""
+    `min_value` (0.01 unless told) and at most `max_value` (if given)."""
 
     widget = forms.TextInput
 
-    def __init__(self, *, min_value: Decimal = CENT, **kwargs: Any) -> None:
+    def __init__(self, *, min_value: Decimal = CENT, max_value: Decimal | None = None,
+                 **kwargs: Any) -> None:
         self.min_value = min_value
+        self.max_value = max_value
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
@@ -66,5 +68,11 @@ class MoneyField(forms.Field):
                 _("Enter an amount of at least %(minimum)s.")
                 % {"minimum": format_money(self.min_value)},
                 code="min_value",
+            )
+        if self.max_value is not None and amount > self.max_value:
+            raise ValidationError(
+                _("Enter an amount of at most %(maximum)s.")
+                % {"maximum": format_money(self.max_value)},
+                code="max_value",
             )
         return amount

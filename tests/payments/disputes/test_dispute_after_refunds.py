@@ -92,6 +92,21 @@ def test_a_refund_asked_for_on_a_payment_refunded_in_full_is_refused_with_the_re
     assert dispute.status == DisputeStatus.INVESTIGATING
 
 
+def test_the_back_office_form_offers_what_is_left_as_a_plain_amount(
+    paid: Payment, staff: User,
+) -> None:
+    Payment.objects.filter(pk=paid.pk).update(amount=Decimal("1000.00"))
+    dispute = _investigating(paid, staff)
+    refund_payment(payment_id=paid.pk, amount=Decimal("250"), destination="WALLET",
+                   actor=paid.payee, reason="Goodwill")
+
+    page = client_for(staff).get(reverse("backoffice:dispute", args=[dispute.pk]))
+
+    body = page.content.decode()
+    assert 'name="refund_amount" type="text" inputmode="decimal"' in body  # not type=number
+    assert 'value="750.00"' in body and "Up to 750.00 PKR can be refunded." in body
+
+
 def test_a_dispute_with_money_left_still_needs_an_amount_above_zero(
     paid: Payment, staff: User,
 ) -> None:
@@ -106,11 +121,13 @@ def test_staff_close_a_fully_refunded_dispute_on_the_page_with_zero(
 ) -> None:
     dispute = _investigating(paid, staff)
     _refund_in_full_while_open(paid)
+    client = client_for(staff)
+    url = reverse("backoffice:dispute", args=[dispute.pk])
 
-    response = client_for(staff).post(
-        reverse("backoffice:dispute", args=[dispute.pk]),
-        {"action": "resolve", "note": "Refunded on cancel", "refund_amount": "0.00",
-         "destination": ""})
+    page = client.get(url).content.decode()
+    assert 'id="nothing-to-refund"' in page and 'name="destination"' not in page
+    response = client.post(url, {"action": "resolve", "note": "Refunded on cancel",
+                                 "refund_amount": "0.00"})
 
     assert response.status_code == 302
     dispute.refresh_from_db()
