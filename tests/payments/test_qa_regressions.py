@@ -4,7 +4,9 @@ while a JazzCash attempt is open."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -187,6 +189,7 @@ def test_the_admin_adjustment_form_refuses_before_saving_and_says_why(
 ])
 def test_checkout_pages_show_no_pay_button_for_a_payment_not_waiting(
     clinic: Clinic, status: str, appointment_status: str,
+    django_assert_max_num_queries: Callable[..., Any],
 ) -> None:
     appointment = clinic.appointment(scheduled_at=in_hours(30), status=appointment_status)
     payment = make_payment(appointment, status=status)
@@ -194,7 +197,8 @@ def test_checkout_pages_show_no_pay_button_for_a_payment_not_waiting(
 
     for url in (reverse("payments:checkout", args=[payment.pk]),
                 reverse("wallet:pay", args=[payment.pk])):
-        page = client.get(url).content.decode()
+        with django_assert_max_num_queries(8):
+            page = client.get(url).content.decode()
         assert "This payment is not waiting to be paid." in page, url
         assert "<button" not in page.split("<main", 1)[-1].split("</main>")[0], url
 
