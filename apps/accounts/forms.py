@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import BloodType, Gender, User, format_cnic, normalize_cnic
 from apps.accounts.services import SPECIALTIES
 from apps.core.text import ascii_digits, has_bidi_controls, has_visible_text
+from apps.payments.money import MoneyField
 
 NAME_MAX_LENGTH = 255
 EMAIL_MAX_LENGTH = 255
@@ -306,13 +307,12 @@ class PatientProfileForm(ProfileForm):
 
 
 class DoctorProfileForm(ProfileForm):
-    consultation_fee = forms.DecimalField(
+    # Plain digits only (apps.payments.money): "1e3" is refused, as in every money input.
+    consultation_fee = MoneyField(
         label=_("Consultation fee (PKR)"),
         required=False,
         min_value=Decimal("0"),
         max_value=Decimal("1000000"),
-        max_digits=10,
-        decimal_places=2,
         help_text=_("What a patient pays when booking you. Leave empty or 0 for free "
                     "consultations."),
     )

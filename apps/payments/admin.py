@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -28,7 +27,8 @@ from apps.payments.models import (
     WalletEntry,
     WalletReason,
 )
-from apps.payments.wallet import wallet_credit
+from apps.payments.money import MoneyField
+from apps.payments.wallet import wallet_credit, wallet_credit_check
 
 
 @admin.register(Payment)
@@ -75,8 +75,7 @@ class PaymentDisputeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin, HealthLinkMode
 class WalletAdjustmentForm(forms.ModelForm):
     """A platform owner's credit to a wallet; the service writes the ledger line."""
 
-    amount = forms.DecimalField(label=_("amount (PKR)"), max_digits=10, decimal_places=2,
-                                min_value=Decimal("0.01"))
+    amount = MoneyField(label=_("amount (PKR)"))
     note = forms.CharField(label=_("note"), max_length=255,
                            help_text=_("Why the wallet is credited. No medical details."))
 
@@ -87,6 +86,17 @@ class WalletAdjustmentForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = User.objects.filter(role=Role.PATIENT)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        # Refuse here, before save: a refusal after save_model still shows "added".
+        cleaned = super().clean() or {}
+        user, amount = cleaned.get("user"), cleaned.get("amount")
+        if user is not None and amount is not None:
+            try:
+                wallet_credit_check(user_id=user.pk, amount=amount)
+            except RuleError as exc:
+                self.add_error("amount", str(exc.message))
+        return cleaned
 
     def _post_clean(self) -> None:
         # The ledger line is the service's to build (balance_after under the user's lock).
@@ -123,9 +133,23 @@ class WalletEntryAdmin(HealthLinkModelAdmin):
                 created_by=request.user,  # type: ignore[arg-type]
             )
         except RuleError as exc:
-            self.message_user(request, str(exc.message), level="error")
+            # The form checked the amount; only a credit racing this one gets here. Nothing
+            # was written: say so, and let response_add skip Django's "added successfully".
+            request._wallet_refused = str(exc.message)  # type: ignore[attr-defined]
             return
         obj.pk = entry.pk
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, "_wallet_refused", None):
+            return None
+        return super().log_addition(request, obj, message)
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        refused = getattr(request, "_wallet_refused", None)
+        if refused:
+            self.message_user(request, refused, level="error")
+            return HttpResponseRedirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(Refund)

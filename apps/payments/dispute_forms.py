@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.uploads import MultipleFileInput, UploadsField
 from apps.payments import dispute_services
 from apps.payments.models import DisputeStatus
+from apps.payments.money import MoneyField
 
 ACCEPT = ".pdf,.png,.jpg,.jpeg"
 
@@ -63,10 +64,9 @@ class ActionForm(forms.Form):
         label=_("Notes"), required=False, max_length=dispute_services.NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    refund_amount = forms.DecimalField(
-        label=_("Refund amount (PKR)"), required=False, max_digits=10, decimal_places=2,
-        min_value=Decimal("0.01"),
-    )
+    # 0.00 (or empty) is for closing a dispute on a payment refunded in full already.
+    refund_amount = MoneyField(label=_("Refund amount (PKR)"), required=False,
+                               min_value=Decimal("0"))
     destination = forms.ChoiceField(
         label=_("Refund to"), required=False,
         choices=[("SOURCE", _("The original payment method")),

@@ -2,10 +2,13 @@
 
 A dispute moves PENDING -> INVESTIGATING -> RESOLVED or REJECTED, each step by back-office
 staff, row-locked and atomic, each written to payment_dispute_history. While a dispute is
-open its payment is DISPUTED. REJECTED puts back the status the payment had when the
-dispute was raised. RESOLVED refunds an amount (apps.payments.refunds) and leaves the
-payment REFUNDED when the whole amount has now been refunded, otherwise in the status it
-had before. Patient and doctor are told of every change once it commits.
+open its payment is DISPUTED. REJECTED and RESOLVED both set the payment's status from
+the money (status_after_dispute): REFUNDED once its refunds reach the amount paid -- also
+when they were made while the dispute was open, e.g. the doctor cancelled -- otherwise the
+status it had when the dispute was raised. RESOLVED refunds an amount
+(apps.payments.refunds); a payment refunded in full already is resolved with no refund
+(amount empty or 0.00) and the staff's notes. Patient and doctor are told of every change
+once it commits.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from apps.payments.models import (
     PaymentDisputeHistory,
     PaymentStatus,
 )
+from apps.payments.money import format_money
 from apps.payments.refunds import refund_payment
 from apps.payments.wallet import lock_user
 
@@ -287,7 +291,7 @@ def dispute_reject(*, actor: User, dispute_id: int, note: str) -> PaymentDispute
         _check_transition(dispute, DisputeStatus.REJECTED)
         note = _clean_note(note, required=True)
         payment = _locked_payment(dispute)
-        payment.status = dispute.payment_status_before or PaymentStatus.COMPLETED
+        payment.status = status_after_dispute(payment, dispute)
         payment.save(update_fields=["status", "updated_at"])
         return _record(dispute=dispute, actor=actor, to_status=DisputeStatus.REJECTED,
                        note=note)
@@ -295,6 +299,18 @@ def dispute_reject(*, actor: User, dispute_id: int, note: str) -> PaymentDispute
 
 def refundable(payment: Payment) -> Decimal:
     return payment.amount - (payment.refund_amount or Decimal("0"))
+
+
+def status_after_dispute(payment: Payment, dispute: PaymentDispute) -> str:
+    """The payment's status once its dispute closes, from the money and not from memory:
+    REFUNDED when its completed refunds reach the amount paid (refunds made while the
+    dispute was open count), else the status it had when the dispute was raised."""
+    if payment.refund_amount is not None and payment.refund_amount >= payment.amount:
+        return PaymentStatus.REFUNDED
+    before = dispute.payment_status_before
+    if before in (None, "", PaymentStatus.DISPUTED):
+        return PaymentStatus.COMPLETED
+    return str(before)
 
 
 def dispute_resolve(
@@ -309,27 +325,38 @@ def dispute_resolve(
         dispute = _locked_dispute(actor=actor, dispute_id=dispute_id)
         _check_transition(dispute, DisputeStatus.RESOLVED)
         note = _clean_note(note, required=True)
-        if destination not in REFUND_DESTINATIONS:
-            raise DisputeError(_("Choose where the refund goes."), field="destination")
         payment = _locked_payment(dispute)
-        if refund_amount is None or refund_amount <= 0:
-            raise DisputeError(_("Give a refund amount above zero."), field="refund_amount")
-        if refund_amount > refundable(payment):
+        left = refundable(payment)
+        if left <= 0 and not refund_amount:
+            # Everything was refunded while the dispute was open (e.g. the doctor cancelled):
+            # staff close it with their notes and no further refund.
+            logger.info("payment dispute id=%s resolved without refund: nothing left",
+                        dispute.pk)
+        elif left <= 0:
             raise DisputeError(
-                _("At most %(amount)s %(currency)s of this payment can still be refunded.")
-                % {"amount": refundable(payment), "currency": payment.currency},
+                _("This payment has been refunded in full already; resolve with a refund of "
+                  "0.00 or leave the amount empty."),
                 field="refund_amount",
             )
-        # LIMITATION: a refund to the source is sent to JazzCash after this commits; if the
-        # gateway then fails it, the dispute stays RESOLVED and its page shows the refund as
-        # FAILED — a person settles it (e.g. a wallet credit in admin).
-        refund_payment(payment_id=payment.pk, amount=refund_amount, destination=destination,
-                       actor=actor, reason=note, dispute_id=dispute.pk)
-        payment.refresh_from_db()
-        if payment.refund_amount is not None and payment.refund_amount >= payment.amount:
-            payment.status = PaymentStatus.REFUNDED
+        elif refund_amount is None or refund_amount <= 0:
+            raise DisputeError(_("Give a refund amount above zero."), field="refund_amount")
+        elif refund_amount > left:
+            raise DisputeError(
+                _("At most %(amount)s %(currency)s of this payment can still be refunded.")
+                % {"amount": format_money(left), "currency": payment.currency},
+                field="refund_amount",
+            )
+        elif destination not in REFUND_DESTINATIONS:
+            raise DisputeError(_("Choose where the refund goes."), field="destination")
         else:
-            payment.status = dispute.payment_status_before or PaymentStatus.COMPLETED
+            # LIMITATION: a refund to the source is sent to JazzCash after this commits; if
+            # the gateway then fails it, the dispute stays RESOLVED and its page shows the
+            # refund as FAILED — a person settles it (e.g. a wallet credit in admin).
+            refund_payment(payment_id=payment.pk, amount=refund_amount,
+                           destination=destination, actor=actor, reason=note,
+                           dispute_id=dispute.pk)
+            payment.refresh_from_db()
+        payment.status = status_after_dispute(payment, dispute)
         payment.save(update_fields=["status", "updated_at"])
         return _record(dispute=dispute, actor=actor, to_status=DisputeStatus.RESOLVED,
                        note=note)
@@ -356,7 +383,7 @@ def _notify(dispute_id: int) -> int:
                 title=_("Payment dispute: %(status)s") % {"status": status},
                 message=_("The dispute about payment #%(payment)s (%(amount)s %(currency)s) "
                           "is now %(status)s.") % {
-                    "payment": payment.pk, "amount": payment.amount,
+                    "payment": payment.pk, "amount": format_money(payment.amount),
                     "currency": payment.currency, "status": status,
                 },
                 action_url=url,

@@ -173,6 +173,31 @@ def txn_ref_time(txn_ref_no: str) -> datetime | None:
         return None
 
 
+# Failure reasons the portal itself writes (stored in English, shown translated).
+CANCELLED_BEFORE_PAYMENT = "Appointment cancelled before payment."
+OWN_REASONS: dict[str, Any] = {
+    CANCELLED_BEFORE_PAYMENT: _("Appointment cancelled before payment."),
+}
+
+
+def failure_reason_display(stored: str | None) -> str:
+    """What a stored `failure_reason` means, in the active language.
+
+    The row keeps "<code>: <English meaning>" (services.py) for staff and admin; a reader
+    gets the meaning of the code in their language. Text of another shape is shown as
+    stored (it was never a gateway code)."""
+    text = (stored or "").strip()
+    if not text:
+        return ""
+    if text in OWN_REASONS:
+        return str(OWN_REASONS[text])
+    code, separator, _english = text.partition(":")
+    code = code.strip()
+    if separator and code and re.fullmatch(r"[A-Z0-9]{1,10}", code):
+        return response_meaning(code)
+    return text
+
+
 def response_meaning(code: str) -> str:
     meaning = RESPONSE_MEANINGS.get(code)
     if meaning is None:

@@ -1,10 +1,12 @@
 """The payment receipt as PDF, for the payer patient and the payee doctor.
 
 Only a COMPLETED or REFUNDED payment has a receipt; a PENDING or FAILED one (and one under
-dispute) is refused with the reason. Dates are printed in Asia/Karachi, amounts in PKR
-with two decimals. The document is made by the shared helper (apps.core.pdf), so Urdu
-names print as written; a character the fonts cannot draw (an emoji in a name) prints as
-U+FFFD rather than vanishing. Names are never logged: only payment and user ids.
+dispute) is refused with the reason. receipt_available is the one rule: the HTML receipt
+page, the PDF and the links to them on the payment page all follow it. Dates are printed
+in Asia/Karachi, amounts in PKR with two decimals. The document is made by the shared
+helper (apps.core.pdf), so Urdu names print as written; a character the fonts cannot draw
+(an emoji in a name) prints as U+FFFD rather than vanishing. Names are never logged: only
+payment and user ids.
 """
 
 from __future__ import annotations
@@ -76,15 +78,27 @@ def receipt_payment(*, actor: User, payment_id: int) -> Payment:
     )
     if payment is None or actor.pk not in (payment.payer_id, payment.payee_id):
         raise ReceiptNotFound
-    if payment.status == PaymentStatus.PENDING:
-        raise ReceiptUnavailable(_("This payment has not been completed yet, so there is no "
-                                   "receipt for it."))
-    if payment.status == PaymentStatus.FAILED:
-        raise ReceiptUnavailable(_("This payment failed, so there is no receipt for it."))
-    if payment.status not in RECEIPT_STATUSES:
-        raise ReceiptUnavailable(_("This payment is under dispute; its receipt is available "
-                                   "again once the dispute is resolved."))
+    refusal = receipt_refusal(payment)
+    if refusal is not None:
+        raise ReceiptUnavailable(refusal)
     return payment
+
+
+def receipt_available(payment: Payment) -> bool:
+    """The one rule for receipts, HTML page and PDF alike (and for showing their links)."""
+    return payment.status in RECEIPT_STATUSES
+
+
+def receipt_refusal(payment: Payment) -> str | None:
+    """Why `payment` has no receipt now, in the active language; None when it has one."""
+    if receipt_available(payment):
+        return None
+    if payment.status == PaymentStatus.PENDING:
+        return _("This payment has not been completed yet, so there is no receipt for it.")
+    if payment.status == PaymentStatus.FAILED:
+        return _("This payment failed, so there is no receipt for it.")
+    return _("This payment is under dispute; its receipt is available again once the "
+             "dispute is resolved.")
 
 
 def render_receipt_pdf(payment: Payment) -> bytes:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,7 +42,15 @@ from apps.payments.models import (
     WalletEntryType,
     WalletReason,
 )
-from apps.payments.wallet import CENT, WalletAmountInvalid, ledger_append, lock_user, wallet_balance
+from apps.payments.money import format_money
+from apps.payments.wallet import (
+    CENT,
+    WalletAmountInvalid,
+    ledger_append,
+    lock_user,
+    wallet_balance,
+    wallet_can_take,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +180,8 @@ def _notify_refund(refund: Refund, payment: Payment) -> None:
             message = _("PKR %(amount)s has been refunded to your original payment method.")
         notification_create(
             user=payer, event=NotificationEvent.PAYMENT_RECEIVED, title=_("Refund issued"),
-            message=message % {"amount": refund.amount}, action_url=reverse("wallet:ledger"),
+            message=message % {"amount": format_money(refund.amount)},
+            action_url=reverse("wallet:ledger"),
         )
 
 
@@ -309,10 +318,16 @@ def refund_destination_for(patient_id: int, chosen: str | None) -> str:
 
 def refund_choice_offered(*, actor: User, appointment_id: int, patient_id: int) -> bool:
     """Whether the cancel form asks the patient where the refund goes: only for their own
-    appointment with a payment made through the gateway (a wallet payment goes back there)."""
+    appointment with a payment made through the gateway (a wallet payment goes back there),
+    paid already or that JazzCash may still complete: an attempt open there (PENDING with a
+    reference) or one we failed that JazzCash can still report paid (services
+    _apply_gateway_code). Its refund then goes where the patient chose here."""
     return actor.pk == patient_id and Payment.objects.filter(
-        appointment_id=appointment_id, status__in=REFUNDABLE,
-        payment_method__in=GATEWAY_METHODS, payer_id=actor.pk,
+        Q(status__in=REFUNDABLE)
+        | Q(status__in=(PaymentStatus.PENDING, PaymentStatus.FAILED),
+            transaction_id__isnull=False),
+        appointment_id=appointment_id, payment_method__in=GATEWAY_METHODS,
+        payer_id=actor.pk,
     ).exists()
 
 
@@ -359,7 +374,7 @@ def payments_on_appointment_cancelled(
             continue
         if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             payment.status = PaymentStatus.FAILED
-            payment.failure_reason = "Appointment cancelled before payment."
+            payment.failure_reason = jazzcash.CANCELLED_BEFORE_PAYMENT
             payment._history_user = actor  # type: ignore[attr-defined]
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
             logger.info("payment closed unpaid payment=%s appointment=%s",
@@ -370,15 +385,38 @@ def payments_on_appointment_cancelled(
             scheduled_at=scheduled_at, now=now,
         )
         if amount > 0:
-            where = target
-            if where == RefundDestination.SOURCE and not payment.transaction_id:
-                where = RefundDestination.WALLET  # nothing to send a gateway refund against
+            chosen = target
+            if chosen == RefundDestination.SOURCE and not payment.transaction_id:
+                chosen = RefundDestination.WALLET  # nothing to send a gateway refund against
+            where = _within_wallet_limit(payment, amount, chosen)
+            if where is None:
+                continue
             refund_payment(
                 payment_id=payment.pk, amount=amount, destination=where, actor=actor,
                 reason="Appointment cancelled",
             )
             refunds += 1
     return refunds
+
+
+def _within_wallet_limit(payment: Payment, amount: Decimal, where: str) -> str | None:
+    """Where a cancellation refund can go given the wallet's ceiling (DECIMAL(10,2)).
+
+    A refund the wallet cannot hold goes back to the source when the payment went through
+    JazzCash; a wallet payment has no other way back, so None: no refund now, the cancel
+    still goes through, and the log tells a person to settle it (LIMITATION, a wallet
+    holding ~PKR 100 million).
+    """
+    to_wallet = where == RefundDestination.WALLET or (
+        payment.payment_method == PaymentMethod.WALLET
+    )
+    if not to_wallet or wallet_can_take(user_id=payment.payer_id, amount=amount):
+        return where
+    if payment.payment_method in GATEWAY_METHODS and payment.transaction_id:
+        logger.info("refund sent to source: wallet limit payment=%s", payment.pk)
+        return RefundDestination.SOURCE
+    logger.warning("refund not made: wallet limit payment=%s", payment.pk)
+    return None
 
 
 def payments_on_no_show(*, appointment_id: int) -> int:
@@ -408,9 +446,12 @@ def payment_completed_after_cancel(*, payment_id: int, actor: User | None = None
     )
     if due <= 0:
         return None
-    destination = refund_destination_for(payment.payer_id, None)
+    destination: str | None = refund_destination_for(payment.payer_id, None)
     if destination == RefundDestination.SOURCE and not payment.transaction_id:
         destination = RefundDestination.WALLET
+    destination = _within_wallet_limit(payment, due, str(destination))
+    if destination is None:
+        return None
     return refund_payment(
         payment_id=payment.pk, amount=due, destination=destination,
         actor=actor or User.all_objects.get(pk=appointment.cancelled_by_id or payment.payer_id),

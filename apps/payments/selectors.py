@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from apps.accounts.models import Role, User
+from apps.appointments.models import AppointmentStatus
 from apps.payments.models import Payment, PaymentStatus
 
 PAGE_SIZE = 20
@@ -55,7 +56,9 @@ def payment_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
 
 
 def receipt_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
-    """A COMPLETED payment (or one refunded or disputed after it was paid) for its receipt.
+    """The actor's payment for its receipt page, whatever its status: whether it has a
+    receipt is apps.payments.receipt_pdf.receipt_available's to say (one rule for the
+    page and the PDF).
 
     `paid_at` is when it first became COMPLETED (its history), not its last change.
     """
@@ -67,9 +70,27 @@ def receipt_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
     )
     return (
         _visible(actor)
-        .filter(status__in=(PaymentStatus.COMPLETED, PaymentStatus.REFUNDED,
-                            PaymentStatus.DISPUTED))
         .annotate(paid_at=Subquery(paid_at))
         .select_related("appointment", "appointment__facility", "payer", "payee")
         .get(pk=payment_id)
+    )
+
+
+def payment_awaiting_checkout(payment: Payment) -> bool:
+    """Whether the payer can be offered JazzCash for `payment` (select_related appointment):
+    PENDING, or FAILED and tried again, for a booking still SCHEDULED. The checkout service
+    decides again under the row lock."""
+    return (
+        payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
+        and payment.appointment.status == AppointmentStatus.SCHEDULED
+    )
+
+
+def payment_awaiting_wallet(payment: Payment) -> bool:
+    """Whether the wallet can pay `payment`: PENDING, never sent to JazzCash, for a booking
+    still SCHEDULED (the rules of apps.payments.wallet.wallet_pay)."""
+    return (
+        payment.status == PaymentStatus.PENDING
+        and not payment.transaction_id
+        and payment.appointment.status == AppointmentStatus.SCHEDULED
     )

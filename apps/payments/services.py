@@ -27,6 +27,7 @@ from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.payments import jazzcash
 from apps.payments.models import Payment, PaymentMethod, PaymentStatus
+from apps.payments.money import format_money
 from apps.payments.refunds import payment_completed_after_cancel
 
 logger = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ def _notify_paid(payment: Payment) -> None:
                 event=NotificationEvent.PAYMENT_RECEIVED,
                 title=_("Payment received"),
                 message=_("Payment #%(id)s of PKR %(amount)s is complete.")
-                % {"id": payment.pk, "amount": payment.amount},
+                % {"id": payment.pk, "amount": format_money(payment.amount)},
                 action_url=link,
             )
 

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.models import User
 from apps.core.errors import form_add_rule_error
-from apps.payments import selectors, services
+from apps.payments import receipt_pdf, selectors, services
 from apps.payments.forms import CheckoutForm
-from apps.payments.models import Payment, PaymentStatus
+from apps.payments.models import Payment
 
 
 @login_required
@@ -35,11 +35,9 @@ def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     viewer = cast(User, request.user)
     context = {
         "payment": payment,
-        "can_pay": viewer.pk == payment.payer_id and payment.status in (
-            PaymentStatus.PENDING, PaymentStatus.FAILED
-        ) and payment.appointment.status == "SCHEDULED",
-        "has_receipt": payment.status in (PaymentStatus.COMPLETED, PaymentStatus.REFUNDED,
-                                          PaymentStatus.DISPUTED),
+        "can_pay": viewer.pk == payment.payer_id
+        and selectors.payment_awaiting_checkout(payment),
+        "has_receipt": receipt_pdf.receipt_available(payment),
     }
     return render(request, "payments/detail.html", context)
 
@@ -70,8 +68,12 @@ def checkout(request: HttpRequest, payment_id: int) -> HttpResponse:
                 "title": "JazzCash",
             })
     status = 400 if request.method == "POST" else 200
-    return render(request, "payments/checkout.html", {"payment": payment, "form": form},
-                  status=status)
+    context = {
+        "payment": payment, "form": form,
+        "payable": selectors.payment_awaiting_checkout(payment),
+        "wallet_payable": selectors.payment_awaiting_wallet(payment),
+    }
+    return render(request, "payments/checkout.html", context, status=status)
 
 
 @csrf_exempt  # JazzCash posts the browser back here; the secure hash is what is checked
@@ -91,6 +93,10 @@ def receipt(request: HttpRequest, payment_id: int) -> HttpResponse:
         payment = selectors.receipt_get_for_actor(actor=request.user, payment_id=payment_id)
     except Payment.DoesNotExist:
         raise Http404 from None
+    refusal = receipt_pdf.receipt_refusal(payment)
+    if refusal is not None:  # the same rule and answer as the PDF's
+        return render(request, "payments/receipt_refused.html", {"message": refusal},
+                      status=409)
     return render(request, "payments/receipt.html", {"payment": payment})
 
 

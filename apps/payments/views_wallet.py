@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.models import User
 from apps.core.errors import RuleError
-from apps.payments import refunds, selectors_wallet, wallet
+from apps.payments import refunds, selectors, selectors_wallet, wallet
 from apps.payments.forms_wallet import RefundDestinationForm
-from apps.payments.models import Payment
+from apps.payments.models import Payment, PaymentStatus
 
 
 @login_required
@@ -59,6 +59,8 @@ def pay(request: HttpRequest, payment_id: int) -> HttpResponse:
         "payment": payment,
         "balance": wallet.wallet_balance(actor),
         "error": error,
+        "payable": selectors.payment_awaiting_wallet(payment),
+        "attempt_open": payment.status == PaymentStatus.PENDING and bool(payment.transaction_id),
     }
     return render(request, "payments/wallet_pay.html", context, status=400 if error else 200)
 

@@ -43,6 +43,12 @@ class WalletAmountInvalid(RuleError):
     field = "amount"
 
 
+class WalletLimitExceeded(RuleError):
+    default_message = _("This would take the wallet past its limit of PKR 99999999.99, so "
+                        "it cannot be credited.")
+    field = "amount"
+
+
 class PaymentNotPayable(RuleError):
     default_message = _("This payment cannot be paid now: it is no longer pending.")
 
@@ -101,11 +107,25 @@ def ledger_append(
     else:
         after = balance + amount
         if after > WALLET_MAX:
-            raise WalletAmountInvalid()
+            logger.info("wallet credit refused reason=limit user=%s", user_id)
+            raise WalletLimitExceeded()
     return WalletEntry.objects.create(
         user_id=user_id, entry_type=entry_type, amount=amount, balance_after=after,
         reason=reason, payment=payment, refund=refund, note=note, created_by=created_by,
     )
+
+
+def wallet_can_take(*, user_id: int, amount: Decimal) -> bool:
+    """Whether crediting `amount` keeps the balance within DECIMAL(10,2) (WALLET_MAX).
+    Exact only under the user's lock; elsewhere a check before asking the service."""
+    return _balance(user_id) + amount <= WALLET_MAX
+
+
+def wallet_credit_check(*, user_id: int, amount: Decimal) -> None:
+    """WalletAmountInvalid or WalletLimitExceeded for a credit the ledger would refuse."""
+    _check_amount(amount)
+    if not wallet_can_take(user_id=user_id, amount=amount):
+        raise WalletLimitExceeded()
 
 
 def wallet_credit(

@@ -38,7 +38,7 @@ def test_a_doctor_sets_their_fee_on_the_profile_page() -> None:
     assert doctor.consultation_fee == Decimal("2750.50")
 
 
-@pytest.mark.parametrize("fee", ["-1", "abc", "12.345"])
+@pytest.mark.parametrize("fee", ["-1", "abc", "12.345", "1e3", "1000001"])
 def test_a_bad_fee_is_a_form_error(fee: str) -> None:
     doctor = factories.DoctorFactory.create(consultation_fee=Decimal("1500"))
     client = Client()

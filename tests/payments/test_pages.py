@@ -92,8 +92,11 @@ def test_the_receipt_is_only_for_completed_payments(
     patient: User, django_assert_max_num_queries: Callable[..., Any],
 ) -> None:
     pending = book_with_fee(patient)
-    assert logged_in(patient).get(
-        reverse("payments:receipt", kwargs={"payment_id": pending.pk})).status_code == 404
+    refused = logged_in(patient).get(
+        reverse("payments:receipt", kwargs={"payment_id": pending.pk}))
+    # The same rule and answer as the PDF (receipt_pdf.receipt_refusal): 409 with the reason.
+    assert refused.status_code == 409
+    assert "has not been completed yet" in refused.content.decode()
 
     payment = paid(patient)
     client = logged_in(patient)
