@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import datetime
 import re
+import unicodedata
 import zoneinfo
 from decimal import Decimal
 from typing import Any

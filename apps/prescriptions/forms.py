@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import zoneinfo
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -68,7 +69,9 @@ def refuse_unprintable(value: str) -> None:
         )
 
 
-TEXT_VALIDATORS = [refuse_bidi_controls, refuse_control_characters, refuse_unprintable]
+TEXT_VALIDATORS: list[Callable[[Any], None]] = [
+    refuse_bidi_controls, refuse_control_characters, refuse_unprintable,
+]
 
 
 class PrintableCharField(forms.CharField):
@@ -76,9 +79,9 @@ class PrintableCharField(forms.CharField):
 
     default_validators = TEXT_VALIDATORS
 
-    def to_python(self, value: Any) -> str:
-        text: str = super().to_python(value)
-        return text.translate(_SYMBOLS)
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return text.translate(_SYMBOLS) if text else text
 
 
 def default_valid_until(zone: zoneinfo.ZoneInfo) -> date:

@@ -33,10 +33,11 @@ values at signing.
 
 `e_sign_data` stores JSON: {"v", "alg": "Ed25519", "key_id", "fingerprint", "signature"
 (base64), "canonical_sha256", and from version 2 "signed_values": {"doctor_pmdc",
-"patient_initials", "patient_age"} (version 3: and "doctor_name")}. Verification rebuilds the canonical form of the
-version recorded (version 1: from the current rows, as before) and checks the signature
-with the public half of the key that signed it, so any later change of the prescription,
-its medications or the signature itself shows as "not genuine".
+"patient_initials", "patient_age"} (version 3: and "doctor_name")}. Verification rebuilds
+the canonical form of the version recorded (version 1: from the current rows, as before)
+and checks the signature with the public half of the key that signed it, so any later
+change of the prescription, its medications or the signature itself shows as "not
+genuine".
 """
 
 from __future__ import annotations
@@ -396,18 +397,14 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             "updated_at",
         ])
 
-        can_print = printable(prescription)
         with in_language_of(prescription.patient):
             notification_create(
                 user=prescription.patient,
                 event=NotificationEvent.PRESCRIPTION_READY,
                 title=_("Your prescription is ready"),
-                # The PDF is promised only when it can be made (Urdu prints; emoji do not).
+                # Printable: checked above, before the signature was made.
                 message=_("Your doctor has signed a prescription. "
-                          "You can download it as a PDF.")
-                if can_print else
-                _("Your doctor has signed a prescription. You can read it on its page; "
-                  "some of its text cannot be shown in a PDF, so it cannot be printed."),
+                          "You can download it as a PDF."),
                 action_url=prescription_page_path(prescription.pk),
             )
         phi_access_record(

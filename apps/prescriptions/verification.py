@@ -4,9 +4,10 @@ Genuine means both checks pass: the token's HMAC and the prescription's Ed25519 
 over its canonical form (see apps.prescriptions.signing). The page shows the doctor, the
 medications and only the patient's initials and age. The doctor's name (version 3), PMDC
 number, initials and age are the values at signing stored in e_sign_data (covered by the
-signature); a signature made before they were stored falls back to the current values. These reads are not written to
-the PHI access log: the page has no signed-in actor to log and shows nothing that
-identifies the patient; the module log records the prescription id and the outcome.
+signature); a signature made before they were stored falls back to the current values.
+These reads are not written to the PHI access log: the page has no signed-in actor to log
+and shows nothing that identifies the patient; the module log records the prescription id
+and the outcome.
 """
 
 from __future__ import annotations

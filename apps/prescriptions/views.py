@@ -31,6 +31,7 @@ from apps.prescriptions.forms import (
 )
 from apps.prescriptions.interactions import CheckResult
 from apps.prescriptions.models import Prescription, Severity, WarningSource, WarningType
+from apps.prescriptions.signing import party_values
 from apps.prescriptions.views_sign import sign_panel_context
 from apps.prescriptions.warning_text import with_display_messages
 from apps.records.permissions import is_practising_doctor
@@ -95,6 +96,8 @@ def _detail_context(prescription: Prescription, actor: User) -> dict[str, Any]:
         "panel": sign_panel_context(actor=actor, prescription=prescription),
         # Only the author and the patient read this page (services.prescription_open).
         "rejected_by_role": selectors.rejecter_role_label(prescription),
+        # Once signed, the name it was signed under (as on the PDF and the public page).
+        "doctor_name": party_values(prescription).doctor_name,
     }
 
 

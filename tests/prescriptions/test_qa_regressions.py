@@ -154,7 +154,7 @@ def test_the_form_refuses_characters_the_pdf_cannot_print(field: str, value: str
     form = medication_form(**{field: value})
 
     assert not form.is_valid()
-    message = " ".join(form.errors[field])
+    message = " ".join(str(error) for error in form.errors[field])
     assert "cannot be printed" in message and shown in message
 
 
@@ -224,11 +224,13 @@ def test_a_later_name_change_keeps_the_pdf_and_page_on_the_name_at_signing(
 
     response = logged_in(patient).get(pdf_url(prescription))
     page = Client().get(qr.verification_path(prescription.pk)).content.decode()
+    detail = logged_in(patient).get(detail_url(prescription)).content.decode()
 
     assert response.status_code == 200
     text = pdf_text(response.content)
     assert old_name in text and "Renamed" not in text
     assert old_name in page and "Renamed" not in page
+    assert old_name in detail and "Renamed" not in detail
 
 
 def test_an_emoji_in_a_name_at_signing_prints_as_a_replacement_mark(doctor: User) -> None:
@@ -440,7 +442,7 @@ def test_control_characters_are_refused(control: str) -> None:
     form = medication_form(dosage=f"500{control} mg")
 
     assert not form.is_valid()
-    assert "control characters" in " ".join(form.errors["dosage"])
+    assert "control characters" in " ".join(str(error) for error in form.errors["dosage"])
 
 
 def test_tabs_and_line_breaks_are_kept_in_instructions() -> None:
@@ -453,7 +455,7 @@ def test_tabs_and_line_breaks_are_kept_in_instructions() -> None:
     zone = timezone.get_current_timezone()
     day = (timezone.localdate() + timedelta(days=10)).isoformat()
     form = PrescriptionForm({"valid_until": day, "instructions": "Morning:\tone\r\nNight: two"},
-                            appointments=Appointment.objects.none(), zone=zone)  # type: ignore[arg-type]
+                            appointments=Appointment.objects.none(), zone=zone)
 
     assert form.is_valid(), form.errors
 
