@@ -63,7 +63,7 @@ def refuse_unprintable(value: str) -> None:
     if found:
         raise forms.ValidationError(
             _("These characters cannot be printed on the prescription: %(chars)s. Use "
-              "letters, digits and common punctuation (for example >= instead of \u2265).")
+              "letters, digits and common punctuation (for example >= instead of ≥).")
             % {"chars": " ".join(found[:10])},
             code="unprintable",
         )

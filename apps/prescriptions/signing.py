@@ -374,7 +374,7 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             # Written before the forms checked the fonts: once signed it could never print.
             raise SigningError(_(
                 "Some of this prescription's text cannot be printed (such as emoji or "
-                "symbols like \u2265): edit it before signing."
+                "symbols like ≥): edit it before signing."
             ))
 
         key = signing_key_for(doctor)
