@@ -1,4 +1,9 @@
-"""Keep password-reset tokens out of access logs: the link's path is the secret."""
+"""Keep tokens out of logs: a password-reset or verification link's path is the secret.
+
+The filter sits on the handlers (access lines) and on the loggers that log a request's
+path themselves (django.request, django.server, the outage middleware), so a handler
+Django installs on a parent logger (mail_admins) sees the redacted text too.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ _RESET_TOKEN = re.compile(r"(/password/reset/[^/.\s]*\.)(?!set-password/)[^/\s?\
 _RESET_MALFORMED = re.compile(r"(/password/reset/)(?![^/\s?\"]*\.)[^/\s?\"]+")
 # /accounts/verify/<signed token>/ — the whole token goes ("resend" is a page, not a token).
 _VERIFY_TOKEN = re.compile(r"(/accounts/verify/)(?!resend/)[^/\s?\"]+")
+# /verify/rx/<token>/ — a prescription's QR code: whoever holds it can read the page.
+_RX_VERIFY_TOKEN = re.compile(r"(/verify/rx/)[^/\s?\"]+")
 
 
 # Query strings can hold what someone searched for (an admin looking up a patient's email):
@@ -22,6 +29,7 @@ def redact(text: str) -> str:
     text = _RESET_TOKEN.sub(r"\1[redacted]", text)
     text = _RESET_MALFORMED.sub(r"\1[redacted]", text)
     text = _VERIFY_TOKEN.sub(r"\1[redacted]", text)
+    text = _RX_VERIFY_TOKEN.sub(r"\1[redacted]", text)
     return _QUERY.sub(r"\1?[redacted]", text)
 
 

@@ -566,10 +566,13 @@ LOGGING = {
     "loggers": {
         # Request bodies and SQL parameters may carry PHI: keep them out of the logs.
         "django.db.backends": {"level": "WARNING"},
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["redact_tokens"]},
+        "django.security": {"filters": ["redact_tokens"]},
+        "apps.core.middleware": {"filters": ["redact_tokens"]},
         # The PDF font subsetter reports every table it touches at INFO.
         "fontTools": {"level": "WARNING"},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False,
+                          "filters": ["redact_tokens"]},
     },
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 import zoneinfo
 from decimal import Decimal
 from typing import Any
@@ -86,6 +87,15 @@ def check_date_of_birth(value: datetime.date) -> None:
 def validate_person_name(value: str) -> None:
     if not has_visible_text(value) or has_bidi_controls(value):
         raise ValidationError(_("Enter a name made of letters."), code="invalid_name")
+    # Emoji and symbols: a name is printed on prescriptions and receipts, whose fonts
+    # draw letters (Latin, Urdu), digits and punctuation only.
+    symbols = [ch for ch in value if unicodedata.category(ch) in {"So", "Sk", "Sm", "Co", "Cn"}]
+    if symbols:
+        raise ValidationError(
+            _("Names cannot contain emoji or symbols (%(chars)s): use letters only.")
+            % {"chars": " ".join(dict.fromkeys(symbols))},
+            code="invalid_name",
+        )
 
 
 class NameField(forms.CharField):

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from redis.exceptions import RedisError
 
+from healthlink.log_redaction import redact
+
 logger = logging.getLogger(__name__)
 
 OUTAGES = (OperationalError, InterfaceError, RedisError)
@@ -26,7 +28,8 @@ class ServiceUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OUTAGES):
             return None
-        logger.error("service unavailable: %s on %s", type(exception).__name__, request.path)
+        logger.error("service unavailable: %s on %s", type(exception).__name__,
+                     redact(request.path))
         # Rendered without the request: context processors would query the failed service.
         body = render_to_string("503.html")
         response = HttpResponse(body, status=503)

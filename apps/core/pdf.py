@@ -9,7 +9,9 @@ Every piece of text passes ``clean_text`` first: control characters (BEL, ESC, N
 bidirectional overrides never reach the PDF. A character neither font can draw is never
 dropped in silence: ``render(missing=REFUSE)`` raises ``UnprintableText`` naming the kinds
 of field that hold one (never the text), ``render(missing=MARK)`` prints U+FFFD in its
-place.
+place. A block added with ``mark_missing=True`` (a person's name or initials, not clinical
+text) always prints U+FFFD. Forms keep clinical text printable with
+``undrawable_characters``, the same coverage check.
 """
 
 from __future__ import annotations
@@ -98,6 +100,24 @@ def unprintable(text: str) -> bool:
     return any(not _drawable(ch) for ch in text)
 
 
+def undrawable_characters(value: object) -> list[str]:
+    """The distinct characters of ``value`` neither font can draw, in order of appearance.
+
+    Control characters are left out (``clean_text`` drops them; forms refuse them on their
+    own), so this is the check a form runs to keep a document printable.
+    """
+    found: list[str] = []
+    for ch in clean_text(value):
+        if not _drawable(ch) and ch not in found:
+            found.append(ch)
+    return found
+
+
+def mark_undrawable(value: object) -> str:
+    """The text with each character neither font can draw replaced by U+FFFD."""
+    return "".join(ch if _drawable(ch) else REPLACEMENT for ch in clean_text(value))
+
+
 @dataclass
 class Block:
     text: str
@@ -106,6 +126,9 @@ class Block:
     gap: float = 0  # extra space before the block, in points
     kind: str = "other"
     keep_ltr: bool = False  # a URL or an identifier: set left to right even in Urdu
+    # A name or initials: an undrawable character prints as U+FFFD instead of refusing
+    # the document (a later name change must not make a signed prescription unprintable).
+    mark_missing: bool = False
 
 
 @dataclass
@@ -125,7 +148,7 @@ class Document:
 
     def add(self, text: object, values: Mapping[str, object] | None = None, *,
             size: float = 10, bold: bool = False, gap: float = 0, kind: str = "other",
-            keep_ltr: bool = False) -> None:
+            keep_ltr: bool = False, mark_missing: bool = False) -> None:
         """One paragraph: ``text``, a %-format (a translated label) when ``values`` are given.
 
         In a right-to-left document each value is set in a first-strong isolate, so a date
@@ -134,7 +157,7 @@ class Document:
         line = clean_text(text)
         if values is not None:
             line = line % {key: self._value(value) for key, value in values.items()}
-        self.blocks.append(Block(line, size, bold, gap, kind, keep_ltr))
+        self.blocks.append(Block(line, size, bold, gap, kind, keep_ltr, mark_missing))
 
     def _value(self, value: object) -> str:
         text = clean_text(value)
@@ -146,7 +169,7 @@ class Document:
     def unprintable_kinds(self) -> list[str]:
         kinds: list[str] = []
         for block in self.blocks:
-            if block.kind not in kinds and unprintable(block.text):
+            if block.kind not in kinds and not block.mark_missing and unprintable(block.text):
                 kinds.append(block.kind)
         return kinds
 
@@ -165,7 +188,7 @@ class Document:
             image_bottom = MARGIN + self.corner_size + 6
         for block in self.blocks:
             text = block.text
-            if missing == MARK:
+            if missing == MARK or block.mark_missing:
                 text = "".join(ch if _drawable(ch) else REPLACEMENT for ch in text)
             _write(pdf, self, block, text, beside_image=pdf.page == 1
                    and pdf.get_y() < image_bottom)

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.accounts.models import User
+from apps.core.throttle import pdf_limited_response, pdf_over_limit
 from apps.payments import receipt_pdf
 
 
@@ -18,6 +19,8 @@ from apps.payments import receipt_pdf
 @never_cache
 @require_GET
 def receipt_download(request: HttpRequest, payment_id: int) -> HttpResponse:
+    if pdf_over_limit(request, "receipt"):
+        return pdf_limited_response(request)
     try:
         payment = receipt_pdf.receipt_payment(actor=cast(User, request.user),
                                               payment_id=payment_id)

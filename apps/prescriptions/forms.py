@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 import zoneinfo
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -13,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.appointments.models import Appointment
+from apps.core.pdf import undrawable_characters
 from apps.core.text import has_bidi_controls
 from apps.prescriptions.services import (
     ACKNOWLEDGEMENT_REASON_MAX_LENGTH,
@@ -37,6 +40,50 @@ def refuse_bidi_controls(value: str) -> None:
         )
 
 
+# Symbols a doctor may type that the PDF fonts cannot draw, with plain equivalents.
+SYMBOL_EQUIVALENTS = {"\u2265": ">=", "\u2264": "<=", "\u2192": "->", "\u2190": "<-"}
+_SYMBOLS = str.maketrans(SYMBOL_EQUIVALENTS)
+# Tabs and line breaks are text; every other control character (BEL, ESC, BS, DEL, C1 …)
+# is invisible on the page and dropped from the PDF, so the printout would differ.
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+def refuse_control_characters(value: str) -> None:
+    if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS
+           for ch in value or ""):
+        raise forms.ValidationError(
+            _("Remove the invisible control characters from this text."),
+            code="control_characters",
+        )
+
+
+def refuse_unprintable(value: str) -> None:
+    """Only text the prescription PDF can draw: a signed prescription must always print."""
+    found = undrawable_characters(value or "")
+    if found:
+        raise forms.ValidationError(
+            _("These characters cannot be printed on the prescription: %(chars)s. Use "
+              "letters, digits and common punctuation (for example >= instead of ≥).")
+            % {"chars": " ".join(found[:10])},
+            code="unprintable",
+        )
+
+
+TEXT_VALIDATORS: list[Callable[[Any], None]] = [
+    refuse_bidi_controls, refuse_control_characters, refuse_unprintable,
+]
+
+
+class PrintableCharField(forms.CharField):
+    """Free text that ends up on the printed prescription."""
+
+    default_validators = TEXT_VALIDATORS
+
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return text.translate(_SYMBOLS) if text else text
+
+
 def default_valid_until(zone: zoneinfo.ZoneInfo) -> date:
     return timezone.localtime(timezone.now(), zone).date() + timedelta(days=DEFAULT_VALIDITY_DAYS)
 
@@ -49,10 +96,12 @@ class PrescriptionForm(forms.Form):
     appointment = AppointmentChoiceField(
         label=_("Appointment (optional)"), queryset=Appointment.objects.none(), required=False,
     )
-    instructions = forms.CharField(
+    instructions = PrintableCharField(
         label=_("Instructions for the patient"), required=False, max_length=TEXT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}), validators=[refuse_bidi_controls],
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # A one-time key per opened new-prescription form (see services.prescription_create).
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, appointments: QuerySet[Appointment],
                  zone: zoneinfo.ZoneInfo, **kwargs: Any) -> None:
@@ -72,20 +121,15 @@ class PrescriptionForm(forms.Form):
 class MedicationForm(forms.Form):
     """One row. Every field is optional here: a blank row is skipped, a partial one is not."""
 
-    name = forms.CharField(
+    name = PrintableCharField(
         label=_("Medication"), required=False, max_length=255,
         widget=forms.TextInput(attrs={"list": DATALIST_ID, "autocomplete": "off",
                                       "class": "medication-name"}),
-        validators=[refuse_bidi_controls],
     )
-    dosage = forms.CharField(label=_("Dosage"), required=False, max_length=100,
-                             validators=[refuse_bidi_controls])
-    frequency = forms.CharField(label=_("Frequency"), required=False, max_length=100,
-                                validators=[refuse_bidi_controls])
-    duration = forms.CharField(label=_("Duration"), required=False, max_length=100,
-                               validators=[refuse_bidi_controls])
-    instructions = forms.CharField(label=_("Notes"), required=False, max_length=1000,
-                                   validators=[refuse_bidi_controls])
+    dosage = PrintableCharField(label=_("Dosage"), required=False, max_length=100)
+    frequency = PrintableCharField(label=_("Frequency"), required=False, max_length=100)
+    duration = PrintableCharField(label=_("Duration"), required=False, max_length=100)
+    instructions = PrintableCharField(label=_("Notes"), required=False, max_length=1000)
 
     REQUIRED = ("name", "dosage", "frequency", "duration")
 

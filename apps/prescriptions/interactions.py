@@ -50,6 +50,14 @@ class DrugWarning:
     citation: str
     source: str = SOURCE_BUNDLED
 
+    @property
+    def severity_label(self) -> str:
+        return str(Severity(self.severity).label)
+
+    @property
+    def type_label(self) -> str:
+        return str(WarningType(self.warning_type).label)
+
     def model_fields(self) -> dict[str, str]:
         """Field values for a ``PrescriptionWarning`` row (which has no citation column)."""
         return {

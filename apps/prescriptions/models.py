@@ -51,6 +51,9 @@ class Prescription(TimestampedModel):
         related_name="+",
     )
     rejection_reason = models.TextField(_("rejection reason"), null=True, blank=True)
+    # The new-prescription form's one-time key: a second submit of the same form finds
+    # the first prescription instead of writing a duplicate.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     history = HistoricalRecords(table_name="prescriptions_history")
 

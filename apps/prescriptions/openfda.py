@@ -36,6 +36,7 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from apps.prescriptions import drugs
 from apps.prescriptions.drugs import Medication
@@ -256,12 +257,19 @@ class OpenFDAClient:
         if not self.enabled:
             return LabelLookup(name=name, status=LabelStatus.DISABLED)
         key = _label_cache_key(name)
-        cached = cache.get(key)
+        try:
+            cached = cache.get(key)
+        except RedisError:
+            logger.warning("openfda label cache unreachable: fetching without it")
+            cached = None
         if cached is not None:
             return LabelLookup.from_dict(cached)
         lookup = self._fetch(name)
         if lookup.status in {LabelStatus.FOUND, LabelStatus.NO_LABEL}:
-            cache.set(key, lookup.to_dict(), timeout=settings.OPENFDA_CACHE_SECONDS)
+            try:
+                cache.set(key, lookup.to_dict(), timeout=settings.OPENFDA_CACHE_SECONDS)
+            except RedisError:
+                logger.warning("openfda label cache unreachable: label not cached")
         return lookup
 
     def _fetch(self, name: str) -> LabelLookup:
@@ -470,14 +478,28 @@ def check_cache_key(medication_names: Sequence[str]) -> str:
     return f"openfda:check:{CACHE_VERSION}:{digest}"
 
 
+class CacheUnreachable(Exception):
+    """Redis is down: the stored outcome cannot be read (the page shows the offline check)."""
+
+
 def store_check(medication_names: Sequence[str], result: OnlineCheckResult) -> None:
-    cache.set(
-        check_cache_key(medication_names), result.to_dict(),
-        timeout=settings.OPENFDA_CACHE_SECONDS,
-    )
+    try:
+        cache.set(
+            check_cache_key(medication_names), result.to_dict(),
+            timeout=settings.OPENFDA_CACHE_SECONDS,
+        )
+    except RedisError:
+        logger.warning("openfda check outcome not cached: cache unreachable")
 
 
 def cached_check(medication_names: Sequence[str]) -> OnlineCheckResult | None:
-    """The stored outcome for this list, or None when the check has not run yet."""
-    data = cache.get(check_cache_key(medication_names))
+    """The stored outcome for this list, or None when the check has not run yet.
+
+    CacheUnreachable when Redis is down: the caller says the online check is unavailable.
+    """
+    try:
+        data = cache.get(check_cache_key(medication_names))
+    except RedisError:
+        logger.warning("openfda check outcome unreadable: cache unreachable")
+        raise CacheUnreachable from None
     return OnlineCheckResult.from_dict(data) if data is not None else None

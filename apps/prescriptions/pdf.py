@@ -1,10 +1,12 @@
 """A printable prescription as PDF, through the shared document helper (apps.core.pdf).
 
 Labels are in the reader's language (English or Urdu); names, dosages and instructions
-print as written, in Latin or Urdu script. The PMDC number and the patient's initials and
-age are the values stored at signing (covered by the signature), as on the verification
-page. Text neither embedded font can draw (emoji, Chinese …) is refused with a message
-naming the kinds of field, never printed with a gap where a dosage was.
+print as written, in Latin or Urdu script. The doctor's name and PMDC number and the patient's
+initials and age are the values stored at signing (covered by the signature), as on the
+verification page. Names (doctor, facility, initials) print a glyph the fonts lack as
+U+FFFD; clinical text neither embedded font can draw (emoji, Chinese …) is refused with a
+message naming the kinds of field, never printed with a gap where a dosage was. The forms
+refuse such clinical text before it is saved, and signing refuses an older draft with it.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ def _when(value: datetime.datetime | None) -> str:
 
 def _content(prescription: Prescription,
              medications: list[PrescriptionMedication]) -> Document:
-    doctor = prescription.doctor
     values = signing.party_values(prescription)
     document = Document(
         title=_("Prescription #%(id)s") % {"id": prescription.pk},
@@ -58,16 +59,18 @@ def _content(prescription: Prescription,
     document.add(_("Prescription #%(id)s"), {"id": prescription.pk}, size=11)
 
     document.heading(_("Doctor"), gap=14)
-    document.add(doctor.display_name, kind="doctor")
+    # Names print as stored at signing; a glyph the fonts lack prints as U+FFFD.
+    document.add(values.doctor_name, kind="doctor", mark_missing=True)
     document.add(_("PMDC number: %(pmdc)s"), {"pmdc": values.doctor_pmdc or "-"})
     facility = prescription.appointment.facility if prescription.appointment else None
     if facility is not None:
         document.add(_("Facility: %(name)s, %(city)s"),
-                     {"name": facility.name, "city": facility.city}, kind="facility")
+                     {"name": facility.name, "city": facility.city}, kind="facility",
+                     mark_missing=True)
 
     document.heading(_("Patient"))
     document.add(_("Initials: %(initials)s"), {"initials": values.patient_initials},
-                 kind="patient")
+                 kind="patient", mark_missing=True)
     age = values.patient_age if values.patient_age is not None else "-"
     document.add(_("Age at signing: %(age)s") if values.at_signing else _("Age: %(age)s"),
                  {"age": age})

@@ -9,8 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import ADMIN_ROLES, Role, User
 from apps.appointments.models import Appointment, AppointmentStatus
 from apps.prescriptions import drugs, interactions
 from apps.prescriptions.interactions import DrugWarning
@@ -21,7 +22,7 @@ from apps.prescriptions.models import (
     PrescriptionWarning,
     Severity,
 )
-from apps.prescriptions.openfda import OnlineStatus, cached_check
+from apps.prescriptions.openfda import CacheUnreachable, OnlineStatus, cached_check
 from apps.records.permissions import Actor, is_practising_doctor
 
 PAGE_SIZE = 20
@@ -66,7 +67,7 @@ def prescription_get(*, prescription_id: int) -> Prescription:
     """A prescription with its people, medications and warnings, for a caller about to
     check access and log the read."""
     return (
-        Prescription.objects.select_related("patient", "doctor", "appointment")
+        Prescription.objects.select_related("patient", "doctor", "appointment", "rejected_by")
         .prefetch_related(
             Prefetch("medications", queryset=PrescriptionMedication.objects.order_by("pk")),
             Prefetch("warnings", queryset=PrescriptionWarning.objects.select_related(
@@ -74,6 +75,16 @@ def prescription_get(*, prescription_id: int) -> Prescription:
         )
         .get(pk=prescription_id)
     )
+
+
+def rejecter_role_label(prescription: Prescription) -> str:
+    """Who rejected it, as a role ("pharmacy staff", "an administrator"), never a name."""
+    rejecter = prescription.rejected_by
+    if rejecter is None:
+        return ""
+    if rejecter.role in ADMIN_ROLES:
+        return str(_("an administrator"))
+    return str(_("pharmacy staff"))
 
 
 def patient_get(*, patient_id: int) -> User:
@@ -125,7 +136,10 @@ def online_check(*, names: Sequence[str]) -> OnlineView:
         return OnlineView(state="nothing", status="")
     if not settings.OPENFDA_BASE_URL:
         return OnlineView(state="unavailable", status=OnlineStatus.DISABLED.value)
-    result = cached_check(names)
+    try:
+        result = cached_check(names)
+    except CacheUnreachable:
+        return OnlineView(state="unavailable", status=OnlineStatus.UNAVAILABLE.value)
     if result is None:
         return OnlineView(state="pending", status="")
     if not result.ran and result.status != OnlineStatus.NO_LABELS:

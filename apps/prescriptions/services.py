@@ -14,12 +14,14 @@ refused attempt is answered as if the prescription did not exist (PrescriptionNo
 from __future__ import annotations
 
 import logging
+import unicodedata
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +31,7 @@ from apps.appointments.models import Appointment
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
 from apps.core.errors import RuleError
+from apps.core.pdf import undrawable_characters
 from apps.prescriptions import drugs, selectors
 from apps.prescriptions.interactions import CheckResult, check_medications
 from apps.prescriptions.models import (
@@ -41,6 +44,7 @@ from apps.prescriptions.models import (
 )
 from apps.prescriptions.openfda import OnlineCheckResult
 from apps.prescriptions.permissions import can_edit, can_prescribe_for, can_read
+from apps.prescriptions.warning_text import canonical
 from apps.records.permissions import Actor
 
 logger = logging.getLogger(__name__)
@@ -58,6 +62,15 @@ class PrescriptionNotFound(Exception):
 
 class PrescriptionError(RuleError):
     pass
+
+
+class DuplicateSubmission(Exception):
+    """The same new-prescription form was submitted again: ``prescription_id`` is the one
+    the first submit wrote."""
+
+    def __init__(self, prescription_id: int) -> None:
+        super().__init__(prescription_id)
+        self.prescription_id = prescription_id
 
 
 class PrescriptionLocked(PrescriptionError):
@@ -117,9 +130,10 @@ def warnings_replace(*, prescription: Prescription, names: Sequence[str],
     An acknowledgement is carried over only to the same warning (type, severity and both
     drugs as entered); anything new or changed needs a new one.
     """
-    result = offline_check(names=names, allergies=allergies)
-    _rows_replace(prescription=prescription, source=WarningSource.OFFLINE,
-                  fields=[warning.model_fields() for warning in result.warnings])
+    # Stored in English whoever saves; pages re-render them in the reader's language.
+    result = canonical(lambda: offline_check(names=names, allergies=allergies))
+    fields = canonical(lambda: [warning.model_fields() for warning in result.warnings])
+    _rows_replace(prescription=prescription, source=WarningSource.OFFLINE, fields=fields)
     return result
 
 
@@ -188,8 +202,7 @@ def openfda_warnings_store(*, prescription_id: int, names: Sequence[str],
         if _texts(current) != _texts(names):
             return None
         fields = []
-        for warning in result.warnings(names):
-            values = warning.model_fields()
+        for values in canonical(lambda: [w.model_fields() for w in result.warnings(names)]):
             if Severity.values.index(values["severity"]) > Severity.values.index(
                 OPENFDA_MAX_SEVERITY
             ):
@@ -208,10 +221,10 @@ def warnings_stale(*, prescription: Prescription, names: Sequence[str],
     The patient's allergies may have changed since the prescription was saved.
     """
     fresh = offline_check(names=names, allergies=allergies)
-    new_keys = sorted(
+    new_keys = canonical(lambda: sorted(
         _warning_key(PrescriptionWarning(prescription=prescription, **w.model_fields()))
         for w in fresh.warnings
-    )
+    ))
     return new_keys != sorted(_warning_key(w) for w in stored
                               if w.source == WarningSource.OFFLINE)
 
@@ -274,7 +287,19 @@ def _queue_online_check(prescription_id: int) -> None:
 # --- Validation ---------------------------------------------------------------------------
 
 
-def _validate(*, valid_until: datetime, medications: Sequence[MedicationInput]) -> None:
+def _text_problem(value: str) -> str | None:
+    """Why this text cannot go on a prescription (its PDF must always print), or None."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
+        return _("Remove the invisible control characters from the prescription's text.")
+    found = undrawable_characters(value)
+    if found:
+        return _("These characters cannot be printed on the prescription: %(chars)s.") % {
+            "chars": " ".join(found[:10])}
+    return None
+
+
+def _validate(*, valid_until: datetime, medications: Sequence[MedicationInput],
+              instructions: str = "") -> None:
     now = timezone.now()
     if valid_until <= now:
         raise PrescriptionError(_("The prescription must be valid until a future date."),
@@ -295,6 +320,11 @@ def _validate(*, valid_until: datetime, medications: Sequence[MedicationInput]) 
                                                 medication.frequency, medication.duration)):
             raise PrescriptionError(
                 _("Each medication needs a name, dosage, frequency and duration."))
+    for text in [instructions, *(value for m in medications for value in (
+            m.name, m.dosage, m.frequency, m.duration, m.instructions))]:
+        problem = _text_problem(text or "")
+        if problem:
+            raise PrescriptionError(problem)
 
 
 def _appointment_for(*, doctor_id: int, patient_id: int,
@@ -354,20 +384,36 @@ def prescription_write_check(
 def prescription_create(
     *, doctor: User, patient_id: int, instructions: str, valid_until: datetime,
     medications: Sequence[MedicationInput], appointment_id: int | None = None,
-    request: HttpRequest | None = None,
+    request: HttpRequest | None = None, submission_key: uuid.UUID | None = None,
 ) -> Prescription:
-    """Write a PENDING prescription, check it offline, queue the online check."""
+    """Write a PENDING prescription, check it offline, queue the online check.
+
+    With ``submission_key`` (the form's one-time key) a repeated submit raises
+    DuplicateSubmission naming the first prescription; the unique column settles two
+    submits racing each other (the second waits for the first to commit).
+    """
     if not can_prescribe_for(doctor, patient_id):
         raise PrescriptionNotFound
+    if submission_key is not None:
+        _refuse_duplicate(doctor=doctor, submission_key=submission_key)
     patient = selectors.patient_get(patient_id=patient_id)
-    _validate(valid_until=valid_until, medications=medications)
+    _validate(valid_until=valid_until, medications=medications, instructions=instructions)
     appointment = _appointment_for(doctor_id=doctor.pk, patient_id=patient_id,
                                    appointment_id=appointment_id)
 
-    prescription = Prescription.objects.create(
-        patient=patient, doctor=doctor, appointment=appointment,
-        instructions=instructions.strip() or None, valid_until=valid_until,
-    )
+    try:
+        with transaction.atomic():
+            prescription = Prescription.objects.create(
+                patient=patient, doctor=doctor, appointment=appointment,
+                instructions=instructions.strip() or None, valid_until=valid_until,
+                submission_key=submission_key,
+            )
+    except IntegrityError:
+        if submission_key is None:
+            raise
+        _refuse_duplicate(doctor=doctor, submission_key=submission_key)
+        raise PrescriptionError(_("This form was already submitted: open it again to "
+                                  "write a new prescription.")) from None
     _medications_create(prescription, medications)
     names = [m.name for m in medications]
     result = warnings_replace(prescription=prescription, names=names,
@@ -379,6 +425,14 @@ def prescription_create(
     logger.info("prescription created prescription=%s doctor=%s medications=%d warnings=%d",
                 prescription.pk, doctor.pk, len(medications), len(result.warnings))
     return prescription
+
+
+def _refuse_duplicate(*, doctor: User, submission_key: uuid.UUID) -> None:
+    first = (Prescription.objects.filter(submission_key=submission_key, doctor_id=doctor.pk)
+             .values_list("pk", flat=True).first())
+    if first is not None:
+        logger.info("prescription submit repeated prescription=%s doctor=%s", first, doctor.pk)
+        raise DuplicateSubmission(first)
 
 
 def _locked_error() -> PrescriptionLocked:
@@ -438,7 +492,7 @@ def prescription_update(
 ) -> Prescription:
     """Change an unsigned prescription; its warnings are recomputed from the new list."""
     prescription = _lock_own(doctor=doctor, prescription_id=prescription_id)
-    _validate(valid_until=valid_until, medications=medications)
+    _validate(valid_until=valid_until, medications=medications, instructions=instructions)
     appointment = _appointment_for(doctor_id=doctor.pk, patient_id=prescription.patient_id,
                                    appointment_id=appointment_id)
 

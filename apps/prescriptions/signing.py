@@ -14,12 +14,17 @@ spaces, non-ASCII kept as is, holding
     medications      a list in id order, each {name, dosage, frequency, duration,
                      instructions}
 
-Version 2 (every signature made now) holds the same keys plus
+Version 2 holds the same keys plus
 
     patient_initials the patient's initials at signing
     patient_age      the patient's age in whole years at signing (null when unknown)
 
-and takes ``doctor_pmdc`` and these two from ``e_sign_data["signed_values"]`` rather than
+Version 3 (every signature made now) holds the version 2 keys plus
+
+    doctor_name      the doctor's name at signing (what the printout and the verification
+                     page show, whatever the profile says later)
+
+and takes ``doctor_pmdc`` and these from ``e_sign_data["signed_values"]`` rather than
 from the current rows: they may legitimately change later (an admin corrects a PMDC
 number, a patient's name or birth date is fixed), and that must not turn every signed
 prescription into "not genuine". The stored values are covered by the signature, so
@@ -28,10 +33,11 @@ values at signing.
 
 `e_sign_data` stores JSON: {"v", "alg": "Ed25519", "key_id", "fingerprint", "signature"
 (base64), "canonical_sha256", and from version 2 "signed_values": {"doctor_pmdc",
-"patient_initials", "patient_age"}}. Verification rebuilds the canonical form of the
-version recorded (version 1: from the current rows, as before) and checks the signature
-with the public half of the key that signed it, so any later change of the prescription,
-its medications or the signature itself shows as "not genuine".
+"patient_initials", "patient_age"} (version 3: and "doctor_name")}. Verification rebuilds
+the canonical form of the version recorded (version 1: from the current rows, as before)
+and checks the signature with the public half of the key that signed it, so any later
+change of the prescription, its medications or the signature itself shows as "not
+genuine".
 """
 
 from __future__ import annotations
@@ -80,9 +86,14 @@ from apps.prescriptions.services import warnings_refresh
 logger = logging.getLogger(__name__)
 
 ALGORITHM = "Ed25519"
-CANONICAL_VERSION = 2
+CANONICAL_VERSION = 3
 LEGACY_CANONICAL_VERSION = 1
-SIGNED_VALUE_KEYS = ("doctor_pmdc", "patient_initials", "patient_age")
+# The values stored at signing, by canonical version (version 1 stores none).
+SIGNED_VALUE_KEYS_BY_VERSION = {
+    2: ("doctor_pmdc", "patient_initials", "patient_age"),
+    3: ("doctor_pmdc", "patient_initials", "patient_age", "doctor_name"),
+}
+SIGNED_VALUE_KEYS = SIGNED_VALUE_KEYS_BY_VERSION[CANONICAL_VERSION]
 REJECTION_REASON_MAX_LENGTH = 2000
 
 
@@ -118,19 +129,21 @@ def signed_values_now(prescription: Prescription) -> dict[str, Any]:
         "doctor_pmdc": prescription.doctor.pmdc_license_number or None,
         "patient_initials": patient.initials,
         "patient_age": age_on(patient.date_of_birth, timezone.localdate()),
+        "doctor_name": prescription.doctor.display_name,
     }
 
 
 def stored_signed_values(prescription: Prescription) -> dict[str, Any] | None:
-    """The values stored at signing (version 2), or None for a version 1 signature."""
+    """The values stored at signing (version 2 or 3), or None for a version 1 signature."""
     try:
         data = json.loads(prescription.e_sign_data or "")
     except ValueError:
         return None
-    if not isinstance(data, dict) or data.get("v") != CANONICAL_VERSION:
+    if not isinstance(data, dict):
         return None
+    keys = SIGNED_VALUE_KEYS_BY_VERSION.get(data.get("v"))  # type: ignore[arg-type]
     values = data.get("signed_values")
-    if not isinstance(values, dict) or set(values) != set(SIGNED_VALUE_KEYS):
+    if keys is None or not isinstance(values, dict) or set(values) != set(keys):
         return None
     return values
 
@@ -144,6 +157,7 @@ class PartyValues:
     patient_initials: str
     patient_age: int | None
     at_signing: bool
+    doctor_name: str = ""  # at signing (version 3), else the current display name
 
 
 def party_values(prescription: Prescription) -> PartyValues:
@@ -155,6 +169,7 @@ def party_values(prescription: Prescription) -> PartyValues:
             patient_initials=str(stored["patient_initials"] or ""),
             patient_age=age if isinstance(age, int) and not isinstance(age, bool) else None,
             at_signing=True,
+            doctor_name=str(stored.get("doctor_name") or prescription.doctor.display_name),
         )
     patient = prescription.patient
     return PartyValues(
@@ -162,6 +177,7 @@ def party_values(prescription: Prescription) -> PartyValues:
         patient_initials=patient.initials,
         patient_age=age_on(patient.date_of_birth, timezone.localdate()),
         at_signing=False,
+        doctor_name=prescription.doctor.display_name,
     )
 
 
@@ -170,8 +186,9 @@ def canonical_bytes(prescription: Prescription,
                     signed_values: dict[str, Any] | None = None) -> bytes:
     """The deterministic bytes the signature covers (see the module docstring).
 
-    With ``signed_values`` the version 2 form, built from them; without, version 1 from
-    the current rows (how signatures made before version 2 are checked).
+    With ``signed_values`` the version 2 form, or 3 when they hold the doctor's name, built
+    from them; without, version 1 from the current rows (how signatures made before
+    version 2 are checked).
     """
     if medications is None:
         medications = list(prescription.medications.order_by("pk"))
@@ -182,10 +199,10 @@ def canonical_bytes(prescription: Prescription,
         version = LEGACY_CANONICAL_VERSION
         pmdc = prescription.doctor.pmdc_license_number or None
     else:
-        version = CANONICAL_VERSION
+        version = 3 if "doctor_name" in signed_values else 2
         pmdc = signed_values["doctor_pmdc"]
-        extra = {"patient_initials": signed_values["patient_initials"],
-                 "patient_age": signed_values["patient_age"]}
+        extra = {key: signed_values[key] for key in SIGNED_VALUE_KEYS_BY_VERSION[version]
+                 if key != "doctor_pmdc"}
     document = {
         **extra,
         "v": version,
@@ -351,6 +368,15 @@ def prescription_sign(*, doctor: User, prescription_id: int,
         if not prescription.medications.exists():
             raise SigningError(_("A prescription needs at least one medication."))
 
+        from apps.prescriptions.pdf import printable  # pdf.py builds on this module
+
+        if not printable(prescription):
+            # Written before the forms checked the fonts: once signed it could never print.
+            raise SigningError(_(
+                "Some of this prescription's text cannot be printed (such as emoji or "
+                "symbols like ≥): edit it before signing."
+            ))
+
         key = signing_key_for(doctor)
         signed_values = signed_values_now(prescription)
         canonical = canonical_bytes(prescription, signed_values=signed_values)
@@ -371,20 +397,14 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             "updated_at",
         ])
 
-        from apps.prescriptions.pdf import printable  # pdf.py builds on this module
-
-        can_print = printable(prescription)
         with in_language_of(prescription.patient):
             notification_create(
                 user=prescription.patient,
                 event=NotificationEvent.PRESCRIPTION_READY,
                 title=_("Your prescription is ready"),
-                # The PDF is promised only when it can be made (Urdu prints; emoji do not).
+                # Printable: checked above, before the signature was made.
                 message=_("Your doctor has signed a prescription. "
-                          "You can download it as a PDF.")
-                if can_print else
-                _("Your doctor has signed a prescription. You can read it on its page; "
-                  "some of its text cannot be shown in a PDF, so it cannot be printed."),
+                          "You can download it as a PDF."),
                 action_url=prescription_page_path(prescription.pk),
             )
         phi_access_record(

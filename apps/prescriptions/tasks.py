@@ -52,7 +52,10 @@ def run_openfda_check(self: Task, prescription_id: int) -> dict[str, Any]:
     if not medication_names:
         logger.info("openfda check skipped prescription=%s: no medications", prescription_id)
         return {"status": "no_medications"}
-    stored = openfda.cached_check(medication_names)
+    try:
+        stored = openfda.cached_check(medication_names)
+    except openfda.CacheUnreachable:
+        stored = None
     if stored is not None and stored.status == openfda.OnlineStatus.OK:
         services.openfda_warnings_store(prescription_id=prescription_id,
                                         names=medication_names, result=stored)

@@ -2,11 +2,12 @@
 
 Genuine means both checks pass: the token's HMAC and the prescription's Ed25519 signature
 over its canonical form (see apps.prescriptions.signing). The page shows the doctor, the
-medications and only the patient's initials and age. The PMDC number, initials and age are
-the values at signing stored in e_sign_data (covered by the signature); a signature made
-before they were stored falls back to the current values. These reads are not written to
-the PHI access log: the page has no signed-in actor to log and shows nothing that
-identifies the patient; the module log records the prescription id and the outcome.
+medications and only the patient's initials and age. The doctor's name (version 3), PMDC
+number, initials and age are the values at signing stored in e_sign_data (covered by the
+signature); a signature made before they were stored falls back to the current values.
+These reads are not written to the PHI access log: the page has no signed-in actor to log
+and shows nothing that identifies the patient; the module log records the prescription id
+and the outcome.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def verify_token(token: str) -> Verification:
         signed_at=prescription.signed_at,
         valid_until=prescription.valid_until,
         rejected_at=prescription.rejected_at,
-        doctor_name=prescription.doctor.display_name,
+        doctor_name=values.doctor_name,
         doctor_pmdc=values.doctor_pmdc,
         patient_initials=values.patient_initials,
         patient_age=values.patient_age,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any, cast
 
 from django.contrib import messages
@@ -30,7 +31,9 @@ from apps.prescriptions.forms import (
 )
 from apps.prescriptions.interactions import CheckResult
 from apps.prescriptions.models import Prescription, Severity, WarningSource, WarningType
+from apps.prescriptions.signing import party_values
 from apps.prescriptions.views_sign import sign_panel_context
+from apps.prescriptions.warning_text import with_display_messages
 from apps.records.permissions import is_practising_doctor
 
 _NAME_FIELD = re.compile(r"^medications-(\d+)-name$")
@@ -77,8 +80,10 @@ def _detail_context(prescription: Prescription, actor: User) -> dict[str, Any]:
     return {
         "prescription": prescription,
         "medications": medications,
-        "warnings": [w for w in stored if w.source == WarningSource.OFFLINE],
-        "online_rows": [w for w in stored if w.source == WarningSource.OPENFDA],
+        "warnings": with_display_messages(
+            [w for w in stored if w.source == WarningSource.OFFLINE]),
+        "online_rows": with_display_messages(
+            [w for w in stored if w.source == WarningSource.OPENFDA]),
         "unchecked": selectors.unchecked_names(names=names),
         "unchecked_allergies": selectors.unchecked_allergies(
             allergies=prescription.patient.allergies) if is_author else (),
@@ -89,6 +94,10 @@ def _detail_context(prescription: Prescription, actor: User) -> dict[str, Any]:
         "ack_form": AcknowledgeForm(),
         "expired": prescription.valid_until <= timezone.now(),
         "panel": sign_panel_context(actor=actor, prescription=prescription),
+        # Only the author and the patient read this page (services.prescription_open).
+        "rejected_by_role": selectors.rejecter_role_label(prescription),
+        # Once signed, the name it was signed under (as on the PDF and the public page).
+        "doctor_name": party_values(prescription).doctor_name,
     }
 
 
@@ -167,7 +176,8 @@ def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = PrescriptionForm(
         request.POST or None, appointments=appointments, zone=zone,
         initial={"valid_until": default_valid_until(zone),
-                 "appointment": request.GET.get("appointment")},
+                 "appointment": request.GET.get("appointment"),
+                 "submission_key": uuid.uuid4()},
     )
     formset = medication_formset(_rows_data(request), extra=4)
     if _saving(request) and form.is_valid() & formset.is_valid():
@@ -179,9 +189,13 @@ def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
                 valid_until=form.valid_until_instant(),
                 medications=formset.medications(),
                 appointment_id=appointment.pk if appointment else None, request=request,
+                submission_key=form.cleaned_data["submission_key"],
             )
         except services.PrescriptionNotFound:
             raise Http404 from None
+        except services.DuplicateSubmission as exc:
+            messages.info(request, _("This prescription was already saved."))
+            return redirect("prescriptions:detail", prescription_id=exc.prescription_id)
         except services.PrescriptionError as exc:
             form_add_rule_error(form, exc)
         else:

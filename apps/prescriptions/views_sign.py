@@ -6,7 +6,6 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.models import User
 from apps.audit.network import client_ip
+from apps.core.throttle import over_limit, pdf_limited_response, pdf_over_limit
 from apps.prescriptions import pdf, qr, signing
 from apps.prescriptions.forms import RejectForm, error_text
 from apps.prescriptions.models import ESignStatus, Prescription
@@ -78,6 +78,8 @@ def sign(request: HttpRequest, prescription_id: int) -> HttpResponse:
 @never_cache
 @require_GET
 def prescription_pdf(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    if pdf_over_limit(request, "rx"):
+        return pdf_limited_response(request)
     try:
         prescription, document = pdf.prescription_pdf_export(
             actor=_user(request), prescription_id=prescription_id, request=request,
@@ -98,15 +100,8 @@ def prescription_pdf(request: HttpRequest, prescription_id: int) -> HttpResponse
 
 
 def _over_rate_limit(request: HttpRequest) -> bool:
-    key = f"rx-verify:{client_ip(request) or 'unknown'}"
-    if cache.add(key, 1, VERIFY_RATE_WINDOW):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, VERIFY_RATE_WINDOW)
-        return False
-    return count > VERIFY_RATE_LIMIT
+    return over_limit(f"rx-verify:{client_ip(request) or 'unknown'}",
+                       limit=VERIFY_RATE_LIMIT, window=VERIFY_RATE_WINDOW)
 
 
 def _public(response: HttpResponse) -> HttpResponse:

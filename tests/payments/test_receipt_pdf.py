@@ -211,3 +211,24 @@ def test_names_are_not_logged(caplog: pytest.LogCaptureFixture) -> None:
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert f"payment={payment.pk}" in logged
     assert URDU_NAME not in logged and "Sana" not in logged
+
+
+def test_receipt_downloads_are_limited_per_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    from apps.core import throttle
+
+    monkeypatch.setattr(throttle, "PDF_RATE_LIMIT", 2)
+    payment = make_payment()
+    caches = {"default": {**settings.CACHES["default"],
+                          "KEY_PREFIX": f"test-receipts-{uuid.uuid4().hex}"}}
+    with override_settings(CACHES=caches):
+        client = logged_in(payment.payer)
+        codes = [client.get(url(payment)).status_code for _ in range(3)]
+        payee_code = logged_in(payment.payee).get(url(payment)).status_code
+
+    assert codes == [200, 200, 429]
+    assert payee_code == 200

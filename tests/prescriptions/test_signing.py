@@ -271,22 +271,26 @@ def test_a_prescription_without_medications_cannot_be_signed(
         sign(prescription)
 
 
-@pytest.mark.parametrize(("patient_name", "instructions", "promise"), [
-    ("محمد علی خان", "کھانے کے بعد", True),  # Urdu prints, so the PDF is promised
-    ("Bilal Rana", "Take \U0001f48a daily", False),  # an emoji cannot be drawn
-])
-def test_the_ready_notice_promises_a_pdf_only_when_one_can_be_printed(
-    doctor: User, patient_name: str, instructions: str, promise: bool,
-) -> None:
-    patient = factories.PatientFactory(name=patient_name)
+def test_the_ready_notice_promises_a_pdf_and_the_pdf_prints(doctor: User) -> None:
+    patient = factories.PatientFactory(name="محمد علی خان")  # Urdu prints
     prescription = make_prescription(doctor=doctor, patient=patient,
-                                     instructions=instructions)
+                                     instructions="کھانے کے بعد")
 
     sign(prescription)
 
     message = Notification.objects.get(user=patient).message
-    assert ("download it as a PDF" in message) is promise
+    assert "download it as a PDF" in message
     status = logged_in(patient).get(
         reverse("prescriptions_sign:pdf", kwargs={"prescription_id": prescription.pk})
     ).status_code
-    assert status == (200 if promise else 409)
+    assert status == 200
+
+
+def test_a_draft_the_pdf_cannot_print_is_not_signed(doctor: User, patient: User) -> None:
+    prescription = make_prescription(doctor=doctor, patient=patient,
+                                     instructions="Take \U0001f48a daily")  # an emoji
+
+    with pytest.raises(signing.SigningError, match="cannot be printed"):
+        sign(prescription)
+
+    assert not Notification.objects.filter(user=patient).exists()

@@ -58,9 +58,10 @@ def test_signing_stores_the_values_that_may_change(doctor: User, aged_patient: U
     prescription = signed(doctor, aged_patient)
 
     data = json.loads(prescription.e_sign_data or "")
-    assert data["v"] == 2
+    assert data["v"] == 3
     assert data["signed_values"] == {"doctor_pmdc": doctor.pmdc_license_number,
-                                     "patient_initials": "AKD", "patient_age": 40}
+                                     "patient_initials": "AKD", "patient_age": 40,
+                                     "doctor_name": doctor.name}
 
 
 def test_correcting_the_pmdc_number_and_the_patient_keeps_it_genuine(
