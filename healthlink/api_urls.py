@@ -18,7 +18,7 @@ urlpatterns = [
          name="api-appointment-list"),
     path("appointments/<int:appointment_id>/", appointments_api.AppointmentDetailApi.as_view(),
          name="api-appointment-detail"),
-    # --- records (issue 4) ---
+    # --- records ---
     path("records/", records_api.RecordListApi.as_view(), name="api-record-list"),
     path("records/<int:record_id>/", records_api.RecordDetailApi.as_view(),
          name="api-record-detail"),

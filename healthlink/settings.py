@@ -129,7 +129,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.audit",
     "apps.search",
-    "apps.exports",  # patient data export (issue 4, family helper)
+    "apps.exports",  # patient data export
 ]
 
 MIDDLEWARE = [
@@ -226,7 +226,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
-CELERY_BEAT_SCHEDULE["payments-requeue-unsent-refunds"] = {  # issue 6: wallet and refunds
+CELERY_BEAT_SCHEDULE["payments-requeue-unsent-refunds"] = {  # wallet and refunds
     "task": "payments.refunds_requeue_unsent",
     "schedule": 300.0,
     "options": {"expires": 290},
@@ -270,7 +270,7 @@ NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = env.int(
 NOTIFICATION_STUCK_AFTER_MINUTES = env.int("NOTIFICATION_STUCK_AFTER_MINUTES", default=10)
 NOTIFICATION_REQUEUE_MAX_AGE_HOURS = env.int("NOTIFICATION_REQUEUE_MAX_AGE_HOURS", default=48)
 
-# --- Data export (issue 4, family helper) ---------------------------------------------
+# --- Data export ---------------------------------------------
 # A built archive can be downloaded for this many days; a beat job then deletes it.
 DATA_EXPORT_EXPIRY_DAYS = env.int("DATA_EXPORT_EXPIRY_DAYS", default=7)
 # An export still waiting or running after this long lost its worker: it is marked failed,
@@ -339,7 +339,7 @@ OPENFDA_LABELS_PER_DRUG = env.int("OPENFDA_LABELS_PER_DRUG", default=3)
 OPENFDA_TASK_MAX_RETRIES = env.int("OPENFDA_TASK_MAX_RETRIES", default=4)
 OPENFDA_RETRY_BACKOFF_SECONDS = env.int("OPENFDA_RETRY_BACKOFF_SECONDS", default=30)
 
-# --- Payments: JazzCash Page Redirection v1.1 (issue 6) ------------------------------------
+# --- Payments: JazzCash Page Redirection v1.1 ------------------------------------
 # Credentials come from the environment only and are never logged. The URLs default to
 # JazzCash's sandbox. JAZZCASH_SIMULATOR turns on the local gateway (apps/payments/simulator.py)
 # for offline development; it is refused with DEBUG off (apps/payments/checks.py and here).
@@ -451,7 +451,7 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# --- Records: attachment storage (issue 4) ----------------------------------------------
+# --- Records: attachment storage ----------------------------------------------
 # Medical record attachments have their own storage: a private directory outside MEDIA_ROOT
 # that no URL serves, or the S3/MinIO bucket with a private ACL and short signed URLs.
 # Files are only ever read back through the records app's authorized download view.
@@ -484,7 +484,7 @@ else:
                     "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
     }
 # --- end records ---
-# --- Payments: receipt images and dispute evidence (issue 6, dispute) ---------------------
+# --- Payments: receipt images and dispute evidence ---------------------
 # Private like record attachments: a directory no URL serves, or the bucket with a private
 # ACL; read back only through the payments app's authorized views.
 PAYMENT_FILE_MAX_BYTES = env.int("PAYMENT_FILE_MAX_BYTES", default=10 * 1024 * 1024)

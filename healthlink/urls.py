@@ -14,7 +14,7 @@ urlpatterns = [
     path("doctors/", include("apps.facilities.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("records/", include("apps.records.urls")),
-    path("prescriptions/", include("apps.prescriptions.urls")),  # issue 5: writing
+    path("prescriptions/", include("apps.prescriptions.urls")),  # writing prescriptions
     path("family-history/", include("apps.records.family_urls")),
     path("privacy/export/", include("apps.exports.urls")),
     path("privacy/", include("apps.audit.urls")),  # "Who accessed my data"
@@ -22,13 +22,13 @@ urlpatterns = [
     path("prescriptions/", include("apps.prescriptions.urls_sign")),
     path("verify/rx/", include("apps.prescriptions.urls_verify")),
     path("video/", include("apps.video.urls")),  # video consultations
-    path("payments/", include("apps.payments.urls_receipts")),  # payment receipt PDF
-    path("payments/", include("apps.payments.urls")),  # issue 6: JazzCash (payjc)
-    # --- dispute: receipts, payment disputes and the staff back office (issue 6) ---
+    # Payments: JazzCash checkout and pages, receipt PDFs, disputes, the staff back
+    # office and the wallet.
+    path("payments/", include("apps.payments.urls_receipts")),
+    path("payments/", include("apps.payments.urls")),
     path("payments/", include("apps.payments.urls_disputes")),
     path("backoffice/", include("apps.payments.urls_backoffice")),
-    # --- end dispute ---
-    path("wallet/", include("apps.payments.urls_wallet")),  # issue 6: wallet and refunds
+    path("wallet/", include("apps.payments.urls_wallet")),
     path("api/", include("healthlink.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -87,3 +87,14 @@ def page(new_context: Callable[[], BrowserContext]) -> Page:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def log_in(page: Page, email: str) -> None:
+    """Log in through the login page as a factory user (factories.TEST_PASSWORD)."""
+    from tests import factories  # imported late: the factories import the Django models
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(factories.TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard/")

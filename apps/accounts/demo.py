@@ -195,7 +195,7 @@ def _org_spec() -> dict[str, Any]:
     }
 
 
-# Consultation fees in PKR, typical of private practice in Lahore (issue 6).
+# Consultation fees in PKR, typical of private practice in Lahore.
 DOCTOR_FEES: tuple[str, ...] = ("1500", "2500", "3000", "2000", "3500", "5000", "4000", "2500")
 
 
@@ -473,7 +473,7 @@ def _ensure_appointments(
             logger.warning("demo appointment not booked: doctor=%s has no free slot", doctor.pk)
 
 
-# --- medical records (records, issue 4) ---------------------------------------------------
+# --- medical records (records) ---------------------------------------------------
 
 DEMO_RECORDS: tuple[tuple[str, int, dict[str, str]], ...] = (
     ("CONSULTATION", 40, {
@@ -501,7 +501,7 @@ def _ensure_records(patient: User, doctor: User, report: SeedReport) -> None:
         report.created["medical records"] += 1
 
 
-# --- paid consultations and a dispute (payments, issue 6) --------------------------------
+# --- paid consultations and a dispute (payments) --------------------------------
 
 DEMO_PAYMENTS = (
     # (transaction id, days ago, disputed)

@@ -161,7 +161,7 @@ class User(AbstractBaseUser, TimestampedModel):
     pmdc_license_number = models.CharField(_("PMDC license number"), max_length=100,
                                            null=True, blank=True, unique=True)
     years_of_experience = models.IntegerField(_("years of experience"), null=True, blank=True)
-    # Not in the seed schema (issue 6): PKR per consultation; NULL or 0 means free.
+    # Not in the seed schema: PKR per consultation; NULL or 0 means free.
     consultation_fee = models.DecimalField(
         _("consultation fee (PKR)"), max_digits=10, decimal_places=2, null=True, blank=True
     )

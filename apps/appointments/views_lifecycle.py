@@ -54,7 +54,7 @@ def _render_detail(
             reason_required=actions.reason_required, refund_choice=refund_choice
         ),
         "show_chief_complaint": can_see_chief_complaint(actor, appointment),
-        # Video consultations (issue 7): the call page link and, for the doctor, the summary.
+        # Video consultations: the call page link and, for the doctor, the summary.
         "video_call_role": video_selectors.participant_role(actor, appointment),
         "video_summary": video_selectors.call_summary(actor=actor, appointment=appointment),
     }

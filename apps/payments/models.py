@@ -163,7 +163,7 @@ class PaymentDisputeHistory(CreatedAtModel):
         ]
 
 
-# --- Wallet and refunds (issue 6) ---------------------------------------------------------
+# --- Wallet and refunds ---------------------------------------------------------
 
 
 class WalletEntryType(models.TextChoices):

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
 from apps.accounts.models import User
 from apps.appointments.models import Appointment, AppointmentStatus, ConsultationType
 from apps.facilities.models import Facility
 from tests import factories
+from tests.browser_fixtures import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,14 +31,6 @@ def next_free_slot() -> datetime:
         tomorrow = timezone.localdate(timezone=KARACHI) + timedelta(days=1)
         slot = datetime.combine(tomorrow, datetime.min.time(), tzinfo=KARACHI).replace(hour=10)
     return slot
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
 from apps.facilities.models import DoctorFacility
 from apps.payments.models import (
@@ -24,17 +24,10 @@ from apps.payments.models import (
 )
 from apps.payments.wallet import wallet_balance
 from tests import factories
+from tests.browser_fixtures import log_in
 from tests.records.support import PDF_BYTES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 @pytest.fixture(autouse=True)

@@ -10,23 +10,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 from pypdf import PdfReader
 
 from apps.prescriptions import qr
 from apps.prescriptions.models import ESignStatus, Prescription
 from tests import factories
+from tests.browser_fixtures import log_in
 from tests.prescriptions.signing_support import make_prescription
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def test_a_doctor_signs_the_patient_downloads_and_the_qr_url_verifies(

@@ -21,16 +21,9 @@ from apps.prescriptions import qr
 from apps.prescriptions.models import ESignStatus, Prescription, Severity
 from apps.prescriptions.selectors import unacknowledged_critical_count
 from tests import factories
+from tests.browser_fixtures import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def fill_row(page: Page, index: int, name: str, dosage: str, frequency: str,

@@ -10,23 +10,16 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
 from apps.appointments.models import AppointmentStatus
 from apps.audit.models import PhiAccessLog, PhiAction
 from apps.records.models import MedicalRecord
 from tests import factories
+from tests.browser_fixtures import log_in
 from tests.records.support import PDF_BYTES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 @pytest.fixture(autouse=True)

@@ -20,18 +20,11 @@ from apps.appointments.models import (
     DoctorAvailability,
 )
 from tests import factories
+from tests.browser_fixtures import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 KARACHI = zoneinfo.ZoneInfo("Asia/Karachi")
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def slot_hours_ahead(hours: int) -> datetime:

@@ -10,24 +10,17 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext
 from pypdf import PdfReader
 
 from apps.appointments.models import AppointmentStatus
 from apps.payments.models import Payment, PaymentMethod, PaymentStatus
 from apps.prescriptions import signing
 from tests import factories
+from tests.browser_fixtures import log_in
 from tests.prescriptions.signing_support import make_prescription
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def pdf_text(path: Path) -> str:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
+from playwright.sync_api import Browser, BrowserContext, Playwright, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -19,7 +19,7 @@ from apps.video import services
 from apps.video.janus import JanusClient
 from apps.video.models import VideoCall
 from tests import factories
-from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, log_in
 from tests.video.conftest import room_closes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,14 +54,6 @@ def media_context(
     yield open_context
     for context in contexts:
         context.close()
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def _reported_stats(appointment: Appointment) -> dict[str, object]:
