@@ -36,6 +36,11 @@ start() {
         echo "janus: already running (pid $(cat "$PID_FILE"))"
         return 0
     fi
+    if answering; then
+        # Another checkout's Janus (or a system one) holds the port: use it.
+        echo "janus: already answering on http://127.0.0.1:8088/janus (started elsewhere); using it"
+        return 0
+    fi
     if ! command -v janus >/dev/null; then
         echo "janus: not installed (Debian/Ubuntu: apt-get install janus)" >&2
         return 1
@@ -49,9 +54,12 @@ start() {
     fi
     chmod 600 "$CONF_DIR"/*.jcfg
     rm -f "$PID_FILE"
-    janus --daemon --disable-colors --configs-folder="$CONF_DIR" \
+    if ! janus --daemon --disable-colors --configs-folder="$CONF_DIR" \
         --config="$CONF_DIR/janus.jcfg" --pid-file="$PID_FILE" --log-file="$LOG_FILE" \
-        --cwd-path="$RUN_DIR" >/dev/null
+        --cwd-path="$RUN_DIR" >/dev/null; then
+        echo "janus: failed to start; see $LOG_FILE" >&2
+        return 1
+    fi
     for _ in $(seq 50); do
         if answering; then
             echo "janus: running on http://127.0.0.1:8088/janus (log: var/janus/janus.log)"

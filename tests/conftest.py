@@ -61,6 +61,19 @@ def _celery_queue_per_test_process(worker_id: str) -> None:
     app.conf.task_default_queue = f"healthlink-test-{worker_id}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_keys_per_test_process(worker_id: str) -> None:
+    """Each test process's cache keys apart from the others' in the shared Redis: their
+    databases hand out the same ids, so keys built from ids (rate limits, the JazzCash
+    simulator's transactions) would otherwise collide between processes."""
+    from django.conf import settings
+    from django.core.signals import setting_changed
+
+    settings.CACHES["default"]["KEY_PREFIX"] = f"healthlink-test-{worker_id}"
+    # What override_settings(CACHES=...) does: Django's own receiver rebuilds the caches.
+    setting_changed.send(sender=None, setting="CACHES", value=settings.CACHES, enter=True)
+
+
 # --- PHI audit trail: flushing append-only tables -----------------------------------------
 # transactional_db empties every table with TRUNCATE after each test; the audit tables'
 # triggers refuse that for every role. The suite connects as a superuser and flushes the way

@@ -18,7 +18,12 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import BloodType, Gender, User, format_cnic, normalize_cnic
 from apps.accounts.services import SPECIALTIES
-from apps.core.text import ascii_digits, has_bidi_controls, has_visible_text
+from apps.core.text import (
+    ascii_digits,
+    has_bidi_controls,
+    has_control_characters,
+    has_visible_text,
+)
 from apps.payments.money import MoneyField
 
 NAME_MAX_LENGTH = 255
@@ -85,7 +90,8 @@ def check_date_of_birth(value: datetime.date) -> None:
 
 
 def validate_person_name(value: str) -> None:
-    if not has_visible_text(value) or has_bidi_controls(value):
+    if not has_visible_text(value) or has_bidi_controls(value) \
+            or has_control_characters(value):
         raise ValidationError(_("Enter a name made of letters."), code="invalid_name")
     # Emoji and symbols: a name is printed on prescriptions and receipts, whose fonts
     # draw letters (Latin, Urdu), digits and punctuation only.

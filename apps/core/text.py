@@ -25,3 +25,12 @@ def has_visible_text(value: str) -> bool:
 
 def has_bidi_controls(value: str) -> bool:
     return any(ch in _BIDI_CONTROLS for ch in value)
+
+
+# Tabs and line breaks are text; every other control character (NUL, BEL, ESC, DEL, C1 …)
+# is invisible on a page, dropped from PDFs, and NUL cannot be stored by PostgreSQL.
+_TEXT_CONTROLS = frozenset("\t\n\r")
+
+
+def has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS for ch in value)

@@ -157,7 +157,9 @@ def _settle(refund: Refund, payment: Payment, *, status: RefundStatus,
     refunded = _refunded_so_far(payment.pk, statuses=(RefundStatus.COMPLETED,))
     payment.refund_amount = refunded
     fields = ["refund_amount", "updated_at"]
-    if refunded >= payment.amount:
+    # A payment under dispute stays DISPUTED (no receipt) until the dispute closes; its
+    # status is then worked out from these totals (dispute_services.status_after_dispute).
+    if refunded >= payment.amount and payment.status != PaymentStatus.DISPUTED:
         payment.status = PaymentStatus.REFUNDED
         fields.append("status")
     payment._history_user = refund.actor  # type: ignore[attr-defined]

@@ -26,14 +26,14 @@ from apps.core.admin import (
     select_related_without_phi,
 )
 from apps.prescriptions import signing
-from apps.prescriptions.forms import refuse_bidi_controls
+from apps.prescriptions.forms import refuse_bidi_controls, refuse_control_characters
 from apps.prescriptions.models import Prescription, PrescriptionMedication, PrescriptionWarning
 
 
 class RejectForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea,
                              max_length=signing.REJECTION_REASON_MAX_LENGTH,
-                             validators=[refuse_bidi_controls])
+                             validators=[refuse_bidi_controls, refuse_control_characters])
 
 
 class MedicationInline(ReadOnlyTabularInline):

@@ -193,7 +193,7 @@ class AcknowledgeForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is this prescription still appropriate?"),
         max_length=ACKNOWLEDGEMENT_REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
-        validators=[refuse_bidi_controls],
+        validators=[refuse_bidi_controls, refuse_control_characters],
         error_messages={"required": _("Give a reason to acknowledge the warning.")},
     )
 
@@ -205,7 +205,8 @@ class RejectForm(forms.Form):
 
     reason = forms.CharField(
         label=_("Reason"), max_length=REJECTION_REASON_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}), validators=[refuse_bidi_controls],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[refuse_bidi_controls, refuse_control_characters],
         error_messages={"required": _("Give a reason for the rejection.")},
     )
 

@@ -70,7 +70,7 @@ from apps.accounts.models import ADMIN_ROLES, User
 from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
 from apps.core.i18n import in_language_of
-from apps.core.text import has_bidi_controls
+from apps.core.text import has_bidi_controls, has_control_characters
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.prescriptions import qr
@@ -435,7 +435,7 @@ def prescription_reject(*, actor: User, prescription_id: int, reason: str,
     if len(reason) > REJECTION_REASON_MAX_LENGTH:
         raise SigningError(_("Keep the reason under %(count)s characters.")
                            % {"count": REJECTION_REASON_MAX_LENGTH})
-    if "\x00" in reason or has_bidi_controls(reason):
+    if has_control_characters(reason) or has_bidi_controls(reason):
         raise SigningError(_("The reason contains characters that cannot be saved."))
     with transaction.atomic():
         prescription = (

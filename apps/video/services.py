@@ -32,13 +32,20 @@ from apps.core.i18n import in_language_of
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.video import errors
-from apps.video.janus import JanusClient, JanusError, RoomSpec, new_room_id
+from apps.video.janus import (
+    JanusClient,
+    JanusError,
+    JanusRequestFailed,
+    RoomSpec,
+    new_room_id,
+)
 from apps.video.models import VideoCall
 from apps.video.selectors import join_window, participant_role
 
 logger = logging.getLogger(__name__)
 
 JOIN_SIGNING_SALT = "healthlink.video.join"
+JANUS_NO_SUCH_ROOM = 426  # the videoroom plugin's error code for an unknown room
 PRESENCE_SIGNING_SALT = "healthlink.video.presence"
 # The `joined` report follows the join exchange within seconds (Janus session, attach,
 # join); a grant older than this is refused.
@@ -161,6 +168,14 @@ def video_room_close(
             return False
         try:
             client.room_destroy(room=call.room_number, secret=room_secret(call.room_id))
+        except JanusRequestFailed as exc:
+            if exc.code != JANUS_NO_SUCH_ROOM:
+                # This room only (e.g. its secret no longer matches after a SECRET_KEY
+                # rotation): the record stays open for a person; other rooms still close.
+                logger.warning("video room not destroyed call=%s error=%s code=%s",
+                               call.pk, type(exc).__name__, exc.code)
+                return False
+            logger.info("video room already gone call=%s", call.pk)  # e.g. Janus restarted
         except JanusError as exc:
             logger.warning("video room not destroyed call=%s error=%s",
                            call.pk, type(exc).__name__)

@@ -114,3 +114,24 @@ def test_500_page_renders_without_a_request_or_database() -> None:
 
 def test_400_page_renders_without_a_request() -> None:
     assert "<main" in render_to_string("400.html")
+
+
+def test_a_doctor_awaiting_pmdc_verification_gets_no_links_to_pages_they_cannot_open(
+    client: Client,
+) -> None:
+    doctor = DoctorFactory(pmdc_verified=False)
+    client.force_login(doctor)
+    html = client.get(reverse("core:dashboard"), follow=True).content.decode()
+
+    for name in ("records:patients", "prescriptions:list", "records:break_glass"):
+        url = reverse(name)
+        assert f'href="{url}"' not in html, name
+        assert client.get(url).status_code == 404  # the pages stay closed to them
+
+
+def test_a_verified_doctor_gets_the_links(client: Client) -> None:
+    client.force_login(DoctorFactory(pmdc_verified=True))
+    html = client.get(reverse("core:dashboard"), follow=True).content.decode()
+
+    for name in ("records:patients", "prescriptions:list", "records:break_glass"):
+        assert f'href="{reverse(name)}"' in html, name

@@ -110,6 +110,21 @@ def test_invalid_phone_on_the_profile_is_a_form_error(client: Client) -> None:
     assert "phone" in response.context["form"].errors
 
 
+@pytest.mark.parametrize("name", ["Ayesha\x1bMalik", "Bilal\x07", "Sana\u202eKhan"])
+def test_a_name_with_invisible_control_characters_is_a_form_error(
+    client: Client, name: str,
+) -> None:
+    patient = PatientFactory.create(name="Sana Iqbal")
+    client.force_login(patient)
+
+    response = client.post(PROFILE_URL, _form(patient, name=name))
+
+    assert response.status_code == 400
+    assert "name" in response.context["form"].errors
+    patient.refresh_from_db()
+    assert patient.name == "Sana Iqbal"
+
+
 def test_doctor_profile_has_no_patient_fields_and_ignores_them(client: Client) -> None:
     doctor = DoctorFactory.create()
     client.force_login(doctor)

@@ -31,6 +31,7 @@ def reject_url(prescription: Prescription) -> str:
         ("a\x00b", "Null characters are not allowed."),
         ("x" * 2001, "at most 2000 characters"),
         ("Dose \u202ewrong", "Remove the invisible text-direction characters"),
+        ("bad\x07bell", "Remove the invisible control characters from this text."),
         ("   ", "Give a reason for the rejection."),
     ],
 )
@@ -59,7 +60,7 @@ def test_a_rejection_reason_is_stripped_and_saved(doctor: User, patient: User) -
     assert prescription.rejection_reason == "Dose looks wrong"
 
 
-@pytest.mark.parametrize("reason", ["a\x00b", "x" * 2001, "ok \u202e reason"])
+@pytest.mark.parametrize("reason", ["a\x00b", "x" * 2001, "ok \u202e reason", "bell\x07"])
 def test_the_reject_service_refuses_what_cannot_be_stored(doctor: User, patient: User,
                                                           reason: str) -> None:
     prescription = signed(doctor, patient)
@@ -75,6 +76,7 @@ def test_the_reject_service_refuses_what_cannot_be_stored(doctor: User, patient:
         ("Tolerated \x00 before", "Null characters are not allowed."),
         ("x" * 1001, "at most 1000 characters"),
         ("Tolerated \u202e before", "Remove the invisible text-direction characters"),
+        ("Tolerated \x1b before", "Remove the invisible control characters from this text."),
         ("", "Give a reason to acknowledge the warning."),
     ],
 )

@@ -121,3 +121,43 @@ def test_recording_only_when_enabled(
 
     assert recorded.recording_url == f"{tmp_path}/{recorded.room_id}"
     assert not janus.room_exists(recorded.room_number)
+
+
+def test_a_room_janus_refuses_to_destroy_does_not_stop_the_others(
+    janus: JanusClient, patient: User, doctor: User, settings: Settings,
+) -> None:
+    first, second = (
+        factories.AppointmentFactory(
+            patient=patient, doctor=doctor, scheduled_at=starts_in(-5 + 40 * n),
+            consultation_type=ConsultationType.VIDEO_CALL,
+        )
+        for n in range(2)
+    )
+    stuck = services.video_room_ensure(appointment_id=first.pk)
+    original_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "rotated-" + original_key  # the first room's secret stops matching
+    fine = services.video_room_ensure(appointment_id=second.pk)
+
+    try:
+        closed = services.video_rooms_close_due(now=room_closes(second))
+        stuck.refresh_from_db()
+        fine.refresh_from_db()
+
+        assert closed == 1
+        assert stuck.room_closed_at is None and janus.room_exists(stuck.room_number)
+        assert fine.room_closed_at is not None and not janus.room_exists(fine.room_number)
+    finally:
+        settings.SECRET_KEY = original_key
+        services.video_room_close(video_call_id=stuck.pk)
+
+
+def test_a_room_janus_no_longer_has_is_closed_here_too(
+    janus: JanusClient, video_appointment: Appointment,
+) -> None:
+    call = services.video_room_ensure(appointment_id=video_appointment.pk)
+    janus.room_destroy(room=call.room_number, secret=services.room_secret(call.room_id))
+
+    assert services.video_rooms_close_due(now=room_closes(video_appointment)) == 1
+
+    call.refresh_from_db()
+    assert call.room_closed_at is not None

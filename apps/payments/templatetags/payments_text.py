@@ -3,9 +3,11 @@ language."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 
 from apps.payments.jazzcash import failure_reason_display
 from apps.payments.money import format_money
@@ -24,3 +26,11 @@ def failure_meaning(stored: str | None) -> str:
 def money(amount: Decimal | None) -> str:
     """An amount as "1000.00"."""
     return format_money(amount)
+
+
+@register.filter
+def age_in_days(moment: datetime | None) -> int:
+    """Whole days since `moment` (0 on the day itself), for "waiting N days" in queues."""
+    if moment is None:
+        return 0
+    return max((timezone.now() - moment).days, 0)

@@ -56,6 +56,22 @@ def test_the_queue_lists_the_facilitys_disputes_oldest_first(
     assert _queue_ids(response) == [older.pk, newer.pk]
 
 
+def test_the_queue_says_how_long_each_dispute_waits_in_the_readers_language(
+    staff: User, facility: Facility,
+) -> None:
+    _dispute_at(facility, days_ago=9)
+    _dispute_at(facility, days_ago=0)
+    client = client_for(staff)
+    url = reverse("backoffice:disputes")
+
+    english = client.get(url).content.decode()
+    urdu = client.get(url, headers={"Accept-Language": "ur"}).content.decode()
+
+    assert "(9 days)" in english and "(today)" in english
+    assert "(9 دن)" in urdu and "(آج)" in urdu
+    assert "(9 days)" not in urdu
+
+
 def test_the_queue_filters_by_status_and_age(staff: User, facility: Facility) -> None:
     fresh = _dispute_at(facility, days_ago=1)
     stale = _dispute_at(facility, days_ago=10)

@@ -32,7 +32,19 @@ def _refund_in_full_while_open(paid: Payment) -> None:
     refund_payment(payment_id=paid.pk, amount=paid.amount, destination="WALLET",
                    actor=paid.payee, reason="Appointment cancelled")
     paid.refresh_from_db()
-    assert (paid.status, paid.refund_amount) == (PaymentStatus.REFUNDED, paid.amount)
+    # Still under dispute: no receipt until the dispute closes (it then follows the money).
+    assert (paid.status, paid.refund_amount) == (PaymentStatus.DISPUTED, paid.amount)
+
+
+def test_a_full_refund_while_disputed_gives_no_receipt_until_the_dispute_closes(
+    paid: Payment, staff: User,
+) -> None:
+    _investigating(paid, staff)
+    _refund_in_full_while_open(paid)
+    client = client_for(paid.payer)
+
+    assert client.get(reverse("payments:receipt", args=[paid.pk])).status_code == 409
+    assert client.get(reverse("receipts:pdf", args=[paid.pk])).status_code == 409
 
 
 def test_rejecting_after_a_full_refund_leaves_the_payment_refunded(
