@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0011_keep_wallet_lines_when_payments_purged'),
+        ('payments', '0003_keep_wallet_lines_when_payments_purged'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0010_create_wallet_and_refunds'),
+        ('payments', '0002_create_wallet_and_refunds'),
     ]
 
     operations = [
