@@ -137,7 +137,8 @@ class MedicationForm(forms.Form):
         data = super().clean() or {}
         if any((data.get(field) or "").strip() for field in self.fields):
             for field in self.REQUIRED:
-                if not (data.get(field) or "").strip():
+                # A field refused for its content already says why; it is not missing.
+                if field not in self.errors and not (data.get(field) or "").strip():
                     self.add_error(field, _("Required for each medication listed."))
         return data
 

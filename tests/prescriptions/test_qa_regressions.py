@@ -158,6 +158,19 @@ def test_the_form_refuses_characters_the_pdf_cannot_print(field: str, value: str
     assert "cannot be printed" in message and shown in message
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("dosage", "5\x1b00 mg"), ("name", "Amoxicillin \U0001f48a"),
+])
+def test_a_refused_value_gets_its_own_message_and_not_required_as_well(
+    field: str, value: str,
+) -> None:
+    form = medication_form(**{field: value})
+
+    assert not form.is_valid()
+    assert len(form.errors[field]) == 1
+    assert "Required for each medication listed." not in form.errors[field]
+
+
 def test_common_symbols_become_plain_text() -> None:
     form = medication_form(dosage="\u2265 1 tablet", instructions="\u2264 3 a day \u2192 stop")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -121,6 +122,20 @@ def test_too_early_and_too_late_are_refused_with_a_message(
     token = services.join_token_make(user=patient, appointment_id=over.pk)
     assert _join(client, over, token).status_code == 409  # type: ignore[attr-defined]
     assert not VideoCall.objects.exists()
+
+
+def test_the_page_names_the_join_window_with_its_dates(patient: User) -> None:
+    later = factories.AppointmentFactory(patient=patient, scheduled_at=starts_in(3 * 24 * 60))
+    phone = factories.AppointmentFactory(patient=patient, scheduled_at=starts_in(4 * 24 * 60),
+                                         consultation_type=ConsultationType.PHONE)
+    client = _client(patient)
+    opens = timezone.localtime(later.scheduled_at - timedelta(minutes=10),
+                               timezone=zoneinfo.ZoneInfo(patient.time_zone))
+
+    page = client.get(f"/video/{later.pk}/").content.decode()
+    assert f"You can join from {opens:%-d %B %Y, %H:%M} until" in page
+
+    assert 'id="join-window"' not in client.get(f"/video/{phone.pk}/").content.decode()
 
 
 def test_the_window_opens_ten_minutes_before(janus: JanusClient, patient: User) -> None:
