@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q
 
 from apps.accounts.models import Role, User
 from apps.facilities.models import DoctorFacility
-
-Actor = User | AnonymousUser
+from apps.payments.selectors import Actor
 
 BACKOFFICE_ROLES = (Role.STAFF, Role.ADMIN, Role.PLATFORM_OWNER)
 
@@ -17,14 +15,6 @@ def _user(actor: Actor) -> User | None:
     if not isinstance(actor, User) or not actor.is_active:
         return None
     return actor
-
-
-def payment_party_scope(actor: Actor) -> Q | None:
-    """Payments `actor` takes part in (payer or payee), or None for none at all."""
-    user = _user(actor)
-    if user is None or user.role not in (Role.PATIENT, Role.DOCTOR):
-        return None
-    return Q(payer_id=user.pk) | Q(payee_id=user.pk)
 
 
 def can_use_backoffice(actor: Actor) -> bool:

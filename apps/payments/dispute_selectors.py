@@ -8,11 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.payments.dispute_permissions import (
-    Actor,
-    backoffice_payment_scope,
-    payment_party_scope,
-)
+from apps.payments.dispute_permissions import Actor, backoffice_payment_scope
 from apps.payments.models import (
     Payment,
     PaymentDispute,
@@ -20,13 +16,14 @@ from apps.payments.models import (
     PaymentStatus,
     Refund,
 )
+from apps.payments.selectors import payment_scope
 
 PAGE_SIZE = 20
 DISPUTABLE_STATUSES = (PaymentStatus.COMPLETED, PaymentStatus.REFUNDED)
 
 
 def _party_payments(actor: Actor) -> QuerySet[Payment]:
-    scope = payment_party_scope(actor)
+    scope = payment_scope(actor)
     return Payment.objects.none() if scope is None else Payment.objects.filter(scope)
 
 
@@ -52,7 +49,7 @@ def payments_of_payer(*, actor: Actor, page: str | int | None = 1) -> Page[Payme
 
 def dispute_get_for_party(*, actor: Actor, dispute_id: int) -> PaymentDispute:
     """A dispute about a payment the actor pays or is paid; DoesNotExist otherwise."""
-    scope = payment_party_scope(actor)
+    scope = payment_scope(actor)
     if scope is None:
         raise PaymentDispute.DoesNotExist
     payments = Payment.objects.filter(scope).values("pk")

@@ -20,6 +20,8 @@ Actor = User | AnonymousUser
 
 
 def payment_scope(actor: Actor) -> Q | None:
+    """The payments `actor` takes part in, as a filter (None: none at all). The one rule for
+    the payment pages, receipts and the patient's and doctor's dispute pages."""
     if not isinstance(actor, User) or not actor.is_active:
         return None
     if actor.role == Role.PATIENT:

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from apps.accounts.models import User
-from apps.appointments.models import Appointment
+from apps.appointments.models import Appointment, AppointmentStatus, ConsultationType
 from apps.appointments.permissions import Actor
 from apps.video.models import VideoCall
 
@@ -69,6 +69,15 @@ def join_window(appointment: Appointment) -> JoinWindow:
         closes=closes,
         room_closes=closes + timedelta(minutes=settings.VIDEO_CALL_GRACE_MINUTES),
     )
+
+
+def join_window_shown(appointment: Appointment) -> JoinWindow | None:
+    """The join window to name on the call page: only while it can still be used (a
+    scheduled video call), not on a call that was cancelled or became a phone call."""
+    if (appointment.consultation_type != ConsultationType.VIDEO_CALL
+            or appointment.status != AppointmentStatus.SCHEDULED):
+        return None
+    return join_window(appointment)
 
 
 def video_call_of(appointment: Appointment) -> VideoCall | None:

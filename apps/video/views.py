@@ -59,7 +59,7 @@ def call(request: HttpRequest, appointment_id: int) -> HttpResponse:
             token = services.join_token_make(user=actor, appointment_id=appointment.pk)
     context = {
         "appointment": appointment,
-        "window": selectors.join_window(appointment),
+        "window": selectors.join_window_shown(appointment),
         "refusal": refusal,
         "unavailable": unavailable,
         "unavailable_message": errors.VideoUnavailable.default_message,
