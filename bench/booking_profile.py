@@ -241,7 +241,6 @@ def parts(real_once: Callable[[], None], requests: int) -> None:
     wrap(availability, "booking_facts", "    booking facts")
     wrap(services, "_insert", "  row and history row")
     wrap(transaction.Atomic, "__exit__", "  commit (with on-commit hooks)")
-    wrap(services, "_queue_booked_notifications", "    task queued (on commit)")
     wrap(messages, "success", "view: message")
     wrap(views, "redirect", "view: redirect")
     wrap(views, "doctor_facilities", "view: facilities queryset")

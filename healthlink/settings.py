@@ -219,6 +219,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # The booking outbox: new bookings' notifications, a few seconds after they commit.
+    "appointments-send-booking-notices": {
+        "task": "appointments.send_booking_notices",
+        "schedule": float(env.int("BOOKING_NOTICES_EVERY_SECONDS", default=5)),
+        "options": {"expires": 30},
+    },
     "notifications-requeue-stuck": {
         "task": "notifications.requeue_stuck",
         "schedule": 300.0,

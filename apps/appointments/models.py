@@ -287,3 +287,29 @@ class AppointmentReminder(CreatedAtModel):
 
     def __str__(self) -> str:
         return f"Reminder {self.kind} for appointment #{self.appointment_id}"
+
+
+class BookingNotice(models.Model):
+    """A booking whose notifications are still to be written: a transactional outbox.
+
+    The booking statement writes this row together with the appointment, so the request
+    neither writes notifications nor talks to the broker. A beat job
+    (appointments.send_booking_notices, every few seconds) writes the patient's and the
+    doctor's notifications and deletes the row in one transaction: a worker killed mid-batch
+    leaves the rows for the next run, and a rerun writes no notification twice.
+    No foreign key: the row lives seconds, and the job skips an appointment that is gone.
+    """
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.DO_NOTHING, primary_key=True, db_constraint=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "appointment_booking_notices"
+        verbose_name = _("booking notice")
+        verbose_name_plural = _("booking notices")
+
+    def __str__(self) -> str:
+        return f"Booking notice for appointment #{self.appointment_id}"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache, partial
+from functools import cache
 from typing import Any, cast
 
 import psycopg
@@ -27,6 +28,7 @@ from apps.appointments.models import (
     DOCTOR_OVERLAP_CONSTRAINT,
     Appointment,
     AppointmentStatus,
+    BookingNotice,
     ConsultationType,
 )
 from apps.appointments.prepared import prepared_cursor
@@ -59,8 +61,10 @@ def appointment_book(
     Without `duration_minutes` the appointment lasts one slot of the doctor's hours there.
     The doctor's calendar is guarded by the database (excl_appointments_doctor_overlap),
     so two patients racing for one slot cannot both win; the loser gets SlotUnavailable.
-    Patient and doctor are notified once the booking commits: one task, queued on commit,
-    writes both notifications (appointment_booked_notify), so the request does not.
+    Patient and doctor are notified after the commit, within seconds: the booking leaves a
+    BookingNotice (an outbox row, written by the same statement) that the beat job
+    booking_notices_send turns into their notifications, so the request neither writes
+    notifications nor talks to the broker.
     """
     if timezone.is_naive(scheduled_at):
         raise ValueError("scheduled_at must be timezone-aware.")
@@ -82,7 +86,6 @@ def appointment_book(
             )
             if checked.waitlisted:
                 _close_waitlist(patient=patient, doctor=doctor, scheduled_at=scheduled_at)
-            transaction.on_commit(partial(_queue_booked_notifications, appointment.pk))
     except errors.BookingError as exc:
         logger.info(
             "booking refused reason=%s patient=%s doctor=%s",
@@ -309,7 +312,7 @@ def _history_insert(model: Any, source: str) -> str:
 
 @cache
 def _insert_plan() -> _InsertPlan:
-    """One statement: the appointment, its PENDING payment, and both "+" history rows.
+    """One statement: the appointment, its PENDING payment, both "+" history rows, its notice.
 
     Built from the models' fields, so a column added to Appointment (and so, by
     django-simple-history, to its history table) is written by it too. The payment (issue
@@ -319,6 +322,7 @@ def _insert_plan() -> _InsertPlan:
     without an UPDATE (a data-modifying CTE cannot see another's rows; the foreign keys
     are deferred to commit). Free consultations get no payment. Like the appointment's
     own history row, the payment's is written here; no Payment model signal is sent.
+    The BookingNotice row (the outbox the notifications job reads) is written here too.
     """
     history = Appointment.history.model
     qn = connection.ops.quote_name
@@ -350,7 +354,10 @@ def _insert_plan() -> _InsertPlan:
         f" fee.amount, 'PKR', '{PaymentMethod.JAZZCASH.value}',"
         f" '{PaymentStatus.PENDING.value}', new.{qn('created_at')}, new.{qn('created_at')}"
         f" FROM new CROSS JOIN fee RETURNING *),"
-        f" pay_history AS ({_history_insert(Payment, 'pay')})"
+        f" pay_history AS ({_history_insert(Payment, 'pay')}),"
+        f" notice AS (INSERT INTO {qn(BookingNotice._meta.db_table)}"
+        f" ({qn('appointment_id')}, {qn('created_at')}) SELECT new.id, new.{qn('created_at')}"
+        f" FROM new)"
         f" SELECT new.id, new.{payment_column} FROM new"
     )
     return _InsertPlan(sql=sql, fields=fields, history=history)
@@ -384,6 +391,7 @@ def _create_with_history(appointment: Appointment) -> None:
     ):
         appointment.save(force_insert=True)
         _create_payment_with_orm(appointment)
+        BookingNotice.objects.create(appointment=appointment, created_at=appointment.created_at)
         return
     using = connection.alias
     pre_save.send(sender=Appointment, instance=appointment, raw=False, using=using,
@@ -438,74 +446,90 @@ def _when(moment: datetime, user: User) -> str:
     return f"{date_format(local, 'l j F Y, H:i')} ({zone.key})"
 
 
-def _queue_booked_notifications(appointment_id: int) -> None:
-    """On commit: one task writes both booking notifications; inline if it cannot be queued."""
-    # Imported here: the task module imports this one.
-    from apps.appointments.tasks import appointment_booked_notify_queue
+def booking_notices_send(*, batch_size: int = 200, max_batches: int = 50) -> int:
+    """Write the notifications of the bookings that left a BookingNotice; returns how many.
 
-    try:
-        appointment_booked_notify_queue(appointment_id)
-    except Exception as exc:  # the broker is down: write them now, delivery waits for it
-        logger.warning("booking notifications for appointment %s not queued error=%s",
-                       appointment_id, type(exc).__name__)
-        appointment_booked_notifications_create(appointment_id=appointment_id)
-
-
-def appointment_booked_notifications_create(
-    *, appointment_id: int
-) -> int:
-    """Tell patient and doctor about a booking; returns how many notifications it wrote.
-
-    Idempotent: a person who already has the APPOINTMENT_BOOKED notification for this
-    appointment (same deep link) gets no second one, however often this runs; the
-    appointment row is locked so two runs cannot both write. Delivery is queued by
-    notification_create once this commits.
+    Each batch claims its notices with SKIP LOCKED, so overlapping runs share the work
+    instead of repeating it, and deletes them in the transaction that writes the
+    notifications: a run killed mid-batch leaves its notices for the next one. A backlog
+    (workers were down) is worked off in batches, up to `max_batches` a run.
     """
-    url = reverse("appointments:detail", args=[appointment_id])
+    done = 0
+    for _batch in range(max_batches):
+        with transaction.atomic():
+            ids = list(
+                BookingNotice.objects.select_for_update(skip_locked=True)
+                .order_by("appointment_id")
+                .values_list("appointment_id", flat=True)[:batch_size]
+            )
+            if ids:
+                booked_notifications_create(appointment_ids=ids)
+                BookingNotice.objects.filter(appointment_id__in=ids).delete()
+        done += len(ids)
+        if len(ids) < batch_size:
+            break
+    if done:
+        logger.info("booking notices sent count=%s", done)
+    return done
+
+
+def booked_notifications_create(*, appointment_ids: Sequence[int]) -> int:
+    """Tell patients and doctors about these bookings; returns how many notifications it wrote.
+
+    Idempotent: a person who already has the APPOINTMENT_BOOKED notification for an
+    appointment (same deep link) gets no second one, however often this runs; the
+    appointments are locked while it checks, so two runs cannot both write. Appointments
+    that are gone are skipped. Delivery is queued by notification_create once this commits.
+    Each notification is in its recipient's language and time zone.
+    """
+    written = 0
     with transaction.atomic():
-        appointment = (
-            Appointment.objects.select_for_update(of=("self",))
+        appointments = list(
+            Appointment.objects.select_for_update(of=("self",), no_key=True)
             .select_related("patient", "doctor")
-            .filter(pk=appointment_id)
-            .first()
+            .filter(pk__in=appointment_ids)
+            .order_by("pk")
         )
-        if appointment is None:
-            logger.warning("booking notifications: appointment %s is gone", appointment_id)
-            return 0
-        patient, doctor = appointment.patient, appointment.doctor
+        if len(appointments) < len(set(appointment_ids)):
+            logger.warning("booking notifications: %s appointments are gone",
+                           len(set(appointment_ids)) - len(appointments))
+        urls = {a.pk: reverse("appointments:detail", args=[a.pk]) for a in appointments}
+        people = {a.patient_id for a in appointments} | {a.doctor_id for a in appointments}
         told = set(
             Notification.objects.filter(
-                user_id__in=(patient.pk, doctor.pk), event=NotificationEvent.APPOINTMENT_BOOKED,
-                action_url=url,
-            ).values_list("user_id", flat=True)
+                user_id__in=people, event=NotificationEvent.APPOINTMENT_BOOKED,
+                action_url__in=list(urls.values()),
+            ).values_list("user_id", "action_url")
         )
-        written = 0
-        if patient.pk not in told:
-            with in_language_of(patient):
-                notification_create(
-                    user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
-                    title=_("Appointment booked"),
-                    message=_(
-                        "Your appointment with %(doctor)s on %(when)s is booked (%(kind)s)."
-                    ) % {"kind": appointment.get_consultation_type_display(),
-                         "doctor": doctor.name,
-                         "when": _when(appointment.scheduled_at, patient)},
-                    action_url=url,
-                )
-            written += 1
-        if doctor.pk not in told:
-            # The patient's name stays out of the message: it may travel by email or push.
-            with in_language_of(doctor):
-                notification_create(
-                    user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
-                    title=_("New appointment"),
-                    message=_(
-                        "A patient booked an appointment with you on %(when)s (%(kind)s)."
-                    ) % {"kind": appointment.get_consultation_type_display(),
-                         "when": _when(appointment.scheduled_at, doctor)},
-                    action_url=url,
-                )
-            written += 1
+        for appointment in appointments:
+            url = urls[appointment.pk]
+            patient, doctor = appointment.patient, appointment.doctor
+            if (patient.pk, url) not in told:
+                with in_language_of(patient):
+                    notification_create(
+                        user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
+                        title=_("Appointment booked"),
+                        message=_(
+                            "Your appointment with %(doctor)s on %(when)s is booked (%(kind)s)."
+                        ) % {"kind": appointment.get_consultation_type_display(),
+                             "doctor": doctor.name,
+                             "when": _when(appointment.scheduled_at, patient)},
+                        action_url=url,
+                    )
+                written += 1
+            if (doctor.pk, url) not in told:
+                # The patient's name stays out of the message: it may travel by email or push.
+                with in_language_of(doctor):
+                    notification_create(
+                        user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
+                        title=_("New appointment"),
+                        message=_(
+                            "A patient booked an appointment with you on %(when)s (%(kind)s)."
+                        ) % {"kind": appointment.get_consultation_type_display(),
+                             "when": _when(appointment.scheduled_at, doctor)},
+                        action_url=url,
+                    )
+                written += 1
     return written
 
 

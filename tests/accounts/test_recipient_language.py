@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from apps.accounts.models import User
 from apps.appointments import lifecycle, reminders
 from apps.appointments.models import ConsultationType
-from apps.appointments.services import appointment_book
+from apps.appointments.services import appointment_book, booking_notices_send
 from apps.core.i18n import language_code_or_default
 from apps.notifications.models import Notification, NotificationEvent
 from tests import factories
@@ -61,6 +61,7 @@ def test_a_booking_made_in_urdu_tells_the_doctor_in_english(
     with translation.override("ur"), django_capture_on_commit_callbacks(execute=True):
         appointment_book(patient=urdu_patient, doctor=english_doctor, scheduled_at=slot,
                          consultation_type=ConsultationType.VIDEO_CALL)
+        booking_notices_send()  # the outbox job, here in the booker's language too
 
     assert titles(urdu_patient, NotificationEvent.APPOINTMENT_BOOKED) == [
         in_urdu("Appointment booked")]
@@ -180,5 +181,6 @@ def test_without_a_saved_choice_notifications_use_the_default(
     with translation.override("ur"), django_capture_on_commit_callbacks(execute=True):
         appointment_book(patient=patient, doctor=english_doctor, scheduled_at=slot,
                          consultation_type=ConsultationType.VIDEO_CALL)
+        booking_notices_send()  # the outbox job, here in the booker's language too
 
     assert titles(patient, NotificationEvent.APPOINTMENT_BOOKED) == ["Appointment booked"]

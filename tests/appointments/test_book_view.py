@@ -17,6 +17,7 @@ from pytest_django import DjangoAssertNumQueries
 
 from apps.accounts.models import User
 from apps.appointments.models import Appointment, ConsultationType, ExceptionKind
+from apps.appointments.services import booking_notices_send
 from apps.facilities.models import Facility
 from apps.notifications.models import Notification
 from tests import factories
@@ -233,6 +234,7 @@ def test_it_books_the_chosen_time_and_redirects_to_the_appointment(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post_booking(client, doctor, slot=at(day, 10).isoformat())
+        booking_notices_send()  # the beat job, seconds later
 
     appointment = Appointment.objects.get()
     assert response.status_code == 302

@@ -3,16 +3,15 @@
 - the appointment and its "+" history row in one statement (services._create_with_history);
 - the booking path's fixed statements prepared once per connection (prepared.py);
 - the doctor's row read by hand into a User (availability.bookable_doctor_get);
-- the booked-notification task queued with one Redis LPUSH (apps.core.task_queue).
+- the booking's notifications left to the outbox (BookingNotice), nothing sent from the request.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import redis
@@ -26,8 +25,12 @@ from simple_history.signals import pre_create_historical_record
 
 from apps.accounts.models import Role, User
 from apps.appointments import availability, errors, services, tasks
-from apps.appointments.models import Appointment, AppointmentStatus, ConsultationType
-from apps.core import task_queue
+from apps.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    BookingNotice,
+    ConsultationType,
+)
 from apps.notifications.models import Notification, NotificationEvent
 from healthlink.celery import app
 from tests import factories
@@ -272,7 +275,7 @@ def test_only_a_listed_doctor_is_bookable(change: dict[str, Any]) -> None:
         availability.bookable_doctor_get(doctor_id=doctor.pk)
 
 
-# --- the notification task queued with one LPUSH ----------------------------------------
+# --- the booking outbox: nothing sent from the request, a real worker writes them --------
 
 
 @pytest.fixture
@@ -290,79 +293,16 @@ def broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[redis.Redis]:
         client.close()
 
 
-def popped(client: redis.Redis) -> dict[str, Any]:
-    raw = client.rpop(app.conf.task_default_queue)
-    assert raw is not None, "nothing was queued"
-    message: dict[str, Any] = json.loads(cast(bytes, raw))
-    return message
-
-
-def test_the_pushed_message_is_the_one_apply_async_sends(broker: redis.Redis) -> None:
-    task = tasks.appointment_booked_notify
-    task.apply_async((41, "ur"))
-    sent = popped(broker)
-    assert task_queue.push(task, (41, "ur"))
-    pushed = popped(broker)
-
-    for message in (sent, pushed):  # what differs by nature: ids, tags, the sender's name
-        message["headers"].pop("origin")
-        for key in ("id", "root_id"):
-            assert message["headers"].pop(key) == message["properties"]["correlation_id"]
-        message["properties"].pop("correlation_id")
-        message["properties"].pop("delivery_tag")
-    assert pushed == sent
-    assert pushed["headers"]["task"] == "appointments.booked_notify"
-    assert pushed["properties"]["delivery_info"]["routing_key"] == app.conf.task_default_queue
-
-
-def test_the_booking_queues_one_message_with_the_fast_path(
-    broker: redis.Redis, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_sends_nothing_to_the_broker(
+    broker: redis.Redis, patient: User, doctor: User, slot: datetime,
 ) -> None:
-    def no_delay(*args: object, **kwargs: object) -> None:
-        raise AssertionError("apply_async was used")
+    factories.available_all_week(doctor)
 
-    monkeypatch.setattr(tasks.appointment_booked_notify, "delay", no_delay)
+    book(patient, doctor, slot)  # commits
 
-    tasks.appointment_booked_notify_queue(7)
-
-    assert broker.llen(app.conf.task_default_queue) == 1
-    assert popped(broker)["headers"]["argsrepr"] == "(7,)"
-
-
-@pytest.mark.parametrize("setup", ["eager", "transport options", "routes", "publish signal"])
-def test_any_other_setup_is_left_to_apply_async(
-    setup: str, broker: redis.Redis, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(task_queue, "_setup", {})
-    if setup == "eager":
-        monkeypatch.setitem(app.conf, "task_always_eager", True)
-    elif setup == "transport options":
-        monkeypatch.setitem(app.conf, "broker_transport_options", {"global_keyprefix": "x:"})
-    elif setup == "routes":
-        monkeypatch.setitem(app.conf, "task_routes", {"appointments.*": {"queue": "other"}})
-    else:
-        monkeypatch.setattr(task_queue.celery_signals.before_task_publish, "receivers",
-                            [("listener", lambda **kwargs: None)])
-
-    assert task_queue.push(tasks.appointment_booked_notify, (7,)) is False
     assert broker.llen(app.conf.task_default_queue) == 0
-
-
-def test_a_failed_push_falls_back_to_apply_async(
-    broker: redis.Redis, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    delayed: list[tuple[object, ...]] = []
-
-    def failing_push(*args: object, **kwargs: object) -> bool:
-        raise redis.ConnectionError("refused")
-
-    monkeypatch.setattr(task_queue, "push", failing_push)
-    monkeypatch.setattr(tasks.appointment_booked_notify, "delay",
-                        lambda *args: delayed.append(args))
-
-    tasks.appointment_booked_notify_queue(9)
-
-    assert delayed == [(9,)]
+    assert BookingNotice.objects.count() == 1
 
 
 @pytest.fixture
@@ -375,27 +315,15 @@ def real_worker(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 @pytest.mark.slow
-def test_a_real_worker_runs_the_pushed_task_after_a_booking(
-    real_worker: None, slot: datetime, monkeypatch: pytest.MonkeyPatch,
+def test_a_real_worker_writes_the_notifications_of_a_booking(
+    real_worker: None, slot: datetime,
 ) -> None:
-    def no_delay(*args: object, **kwargs: object) -> None:
-        raise AssertionError("apply_async was used")
-
-    monkeypatch.setattr(tasks.appointment_booked_notify, "delay", no_delay)
-    pushed: list[bool] = []
-    push = task_queue.push
-
-    def spy(*args: Any) -> bool:
-        pushed.append(push(*args))
-        return pushed[-1]
-
-    monkeypatch.setattr(task_queue, "push", spy)
     patient, doctor = factories.PatientFactory(), factories.DoctorFactory()
     factories.available_all_week(doctor)
+    appointment = book(patient, doctor, slot)  # commits, leaving its notice
 
-    appointment = book(patient, doctor, slot)  # commits: the task is pushed on commit
+    tasks.send_booking_notices.delay()  # what beat sends every few seconds
 
-    assert pushed == [True]  # by the fast path (no inline fallback, no apply_async)
     deadline = timezone.now() + timedelta(seconds=30)
     while Notification.objects.filter(event=NotificationEvent.APPOINTMENT_BOOKED).count() < 2:
         assert timezone.now() < deadline, "the worker did not write the notifications"
@@ -404,3 +332,4 @@ def test_a_real_worker_runs_the_pushed_task_after_a_booking(
     assert sorted(notes.values_list("user_id", flat=True)) == sorted([patient.pk, doctor.pk])
     assert {n.action_url for n in notes} == {
         reverse("appointments:detail", args=[appointment.pk])}
+    assert not BookingNotice.objects.exists()

@@ -1,17 +1,19 @@
-"""Booking notifications: one task after the commit, idempotent, never lost to the broker."""
+"""Booking notifications through the outbox: written after the commit, once, never lost."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.appointments import services, tasks
-from apps.appointments.models import ConsultationType
+from apps.appointments.models import Appointment, BookingNotice, ConsultationType
 from apps.appointments.services import appointment_book
 from apps.notifications.models import Notification, NotificationEvent
 from tests import factories
@@ -36,55 +38,124 @@ def booked_notes() -> list[tuple[int, str]]:
     )
 
 
-def test_running_the_booked_task_again_writes_no_second_notification(
+def book(patient: User, doctor: User, when: datetime) -> Appointment:
+    return appointment_book(patient=patient, doctor=doctor, scheduled_at=when,
+                            consultation_type=ConsultationType.VIDEO_CALL)
+
+
+def test_a_booking_leaves_a_notice_and_writes_no_notification_itself(
     patient: User, doctor: User, slot: datetime,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        appointment = appointment_book(patient=patient, doctor=doctor, scheduled_at=slot,
-                                       consultation_type=ConsultationType.VIDEO_CALL)
-    first = booked_notes()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        appointment = book(patient, doctor, slot)
 
-    assert tasks.appointment_booked_notify(appointment.pk) == 0
-    assert tasks.appointment_booked_notify(appointment.pk, "en") == 0
-
-    assert first == sorted([(patient.pk, "Appointment booked"), (doctor.pk, "New appointment")])
-    assert booked_notes() == first
+    assert callbacks == []  # nothing is queued on the broker by the request
+    assert not Notification.objects.exists()
+    notice = BookingNotice.objects.get()
+    assert notice.appointment_id == appointment.pk
+    assert notice.created_at == appointment.created_at
 
 
-def test_the_task_writes_only_the_missing_notification(
+def test_the_job_writes_both_notifications_and_clears_the_notice(
     patient: User, doctor: User, slot: datetime,
-    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        appointment = appointment_book(patient=patient, doctor=doctor, scheduled_at=slot,
-                                       consultation_type=ConsultationType.VIDEO_CALL)
+    appointment = book(patient, doctor, slot)
+
+    assert tasks.send_booking_notices() == 1
+
+    assert booked_notes() == sorted([(patient.pk, "Appointment booked"),
+                                     (doctor.pk, "New appointment")])
+    urls = set(Notification.objects.values_list("action_url", flat=True))
+    assert urls == {f"/appointments/{appointment.pk}/"}
+    assert not BookingNotice.objects.exists()
+
+
+def test_running_the_job_three_times_writes_each_notification_once(
+    patient: User, doctor: User, slot: datetime,
+) -> None:
+    book(patient, doctor, slot)
+
+    assert [tasks.send_booking_notices() for _ in range(3)] == [1, 0, 0]
+
+    assert len(booked_notes()) == 2
+
+
+def test_a_run_killed_mid_batch_leaves_the_notices_for_the_next_one(
+    patient: User, doctor: User, slot: datetime, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    book(patient, doctor, slot)
+    book(factories.PatientFactory(), doctor, slot + timedelta(hours=1))
+    real = services.notification_create
+    calls: list[int] = []
+
+    def dies_on_the_third(**kwargs: Any) -> Notification:
+        calls.append(1)
+        if len(calls) == 3:
+            raise SystemExit("worker killed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "notification_create", dies_on_the_third)
+    with pytest.raises(SystemExit):
+        services.booking_notices_send()
+
+    assert not Notification.objects.exists()  # the batch's first two rolled back with it
+    assert BookingNotice.objects.count() == 2
+    monkeypatch.setattr(services, "notification_create", real)
+
+    assert services.booking_notices_send() == 2
+    assert len(booked_notes()) == 4
+
+
+def test_a_backlog_is_worked_off_in_batches(doctor: User, slot: datetime) -> None:
+    for hour in range(5):
+        book(factories.PatientFactory(), doctor, slot + timedelta(hours=hour))
+
+    assert services.booking_notices_send(batch_size=2) == 5
+
+    assert len(booked_notes()) == 10
+    assert not BookingNotice.objects.exists()
+
+
+def test_the_notifications_are_in_each_recipient_s_language_and_zone(
+    doctor: User, slot: datetime,
+) -> None:
+    patient = factories.PatientFactory(language="ur", time_zone="Asia/Karachi")
+    doctor.language, doctor.time_zone = "en", "America/New_York"
+    doctor.save(update_fields=["language", "time_zone"])
+    book(patient, doctor, slot)
+
+    services.booking_notices_send()
+
+    to_patient = Notification.objects.get(user=patient)
+    to_doctor = Notification.objects.get(user=doctor)
+    assert to_patient.title != "Appointment booked"  # Urdu
+    assert "(Asia/Karachi)" in to_patient.message
+    assert to_doctor.title == "New appointment"
+    assert "(America/New_York)" in to_doctor.message
+    assert patient.name not in to_doctor.message
+
+
+def test_a_notice_for_a_vanished_appointment_is_dropped_without_notifications() -> None:
+    BookingNotice.objects.create(appointment_id=987654, created_at=timezone.now())
+
+    assert services.booking_notices_send() == 1
+
+    assert not Notification.objects.exists()
+    assert not BookingNotice.objects.exists()
+
+
+def test_an_old_release_s_task_writes_only_the_missing_notification(
+    patient: User, doctor: User, slot: datetime,
+) -> None:
+    appointment = book(patient, doctor, slot)
+    services.booking_notices_send()
     Notification.objects.filter(user=doctor).delete()
 
     assert tasks.appointment_booked_notify(appointment.pk) == 1
+    assert tasks.appointment_booked_notify(appointment.pk, "en") == 0
 
     assert [user for user, _ in booked_notes()] == sorted([patient.pk, doctor.pk])
-
-
-def test_the_notifications_are_written_inline_when_the_broker_is_down(
-    patient: User, doctor: User, slot: datetime, monkeypatch: pytest.MonkeyPatch,
-    django_capture_on_commit_callbacks: Callable[..., Any],
-) -> None:
-    def broker_down(*args: object, **kwargs: object) -> None:
-        raise ConnectionError("broker down")
-
-    monkeypatch.setattr(tasks.appointment_booked_notify, "delay", broker_down)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        appointment_book(patient=patient, doctor=doctor, scheduled_at=slot,
-                         consultation_type=ConsultationType.VIDEO_CALL)
-
-    assert [user for user, _ in booked_notes()] == sorted([patient.pk, doctor.pk])
-
-
-def test_a_task_for_a_vanished_appointment_writes_nothing() -> None:
-    assert services.appointment_booked_notifications_create(appointment_id=987654) == 0
-    assert not Notification.objects.exists()
 
 
 def test_a_booking_without_a_waitlist_entry_sends_no_waitlist_update(
@@ -93,9 +164,37 @@ def test_a_booking_without_a_waitlist_entry_sends_no_waitlist_update(
 ) -> None:
     # The test's transaction makes the booking's block a savepoint (2 statements); then the
     # patient's lock, one read of everything the rules need, and one statement that writes
-    # the row and its history row.
+    # the row, its history row and its notice.
     with django_assert_num_queries(5) as captured:
-        appointment_book(patient=patient, doctor=doctor, scheduled_at=slot,
-                         consultation_type=ConsultationType.VIDEO_CALL)
+        book(patient, doctor, slot)
 
     assert not [q for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_runs_share_the_notices_and_write_each_notification_once(
+    doctor: User, slot: datetime,
+) -> None:
+    for hour in range(6):
+        book(factories.PatientFactory(), doctor, slot + timedelta(hours=hour))
+    counts: list[int] = []
+    start = threading.Barrier(3)
+
+    def run() -> None:
+        try:
+            start.wait()
+            counts.append(services.booking_notices_send(batch_size=1))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sum(counts) == 6
+    assert len(booked_notes()) == 12
+    assert not BookingNotice.objects.exists()
+    with transaction.atomic():
+        assert services.booking_notices_send() == 0
