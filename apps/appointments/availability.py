@@ -440,7 +440,8 @@ class BookingFacts:
 # One round trip for a booking check: the doctor's weekly hours, their exceptions near the
 # date, their SCHEDULED time overlapping [start, until) (the index range is _booked's; only
 # overlapping rows come back, not the doctor's whole day), the patient's SCHEDULED time
-# overlapping it, and (when asked) whether the patient waits on the doctor's waitlist that
+# overlapping it (the same bounded range on idx_appointments_patient_scheduled, so a long
+# history is not read), and (when asked) whether the patient waits on the doctor's waitlist that
 # day. Rows are told apart by the first column.
 _BOOKING_FACTS_SQL = """
 SELECT 'w', weekday, NULL::varchar, NULL::date, NULL::date, start_time, end_time,
@@ -460,8 +461,9 @@ SELECT 'd', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, scheduled_at, 
 UNION ALL
 SELECT 'p', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, scheduled_at, duration_minutes
   FROM appointments
- WHERE patient_id = %(patient)s AND status = %(scheduled)s AND scheduled_at < %(until)s
-   AND scheduled_at + duration_minutes * interval '1 minute' > %(start)s AND id <> %(exclude)s
+ WHERE patient_id = %(patient)s AND status = %(scheduled)s
+   AND scheduled_at >= %(booked_from)s AND scheduled_at < %(until)s AND id <> %(exclude)s
+   AND scheduled_at + duration_minutes * interval '1 minute' > %(start)s
 UNION ALL
 SELECT 'q', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
  WHERE %(waitlist_day)s::date IS NOT NULL AND EXISTS (

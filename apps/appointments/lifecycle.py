@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import psycopg
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -25,6 +25,7 @@ from apps.accounts.models import Role, User
 from apps.appointments import availability, errors, services
 from apps.appointments.models import (
     DOCTOR_OVERLAP_CONSTRAINT,
+    PATIENT_OVERLAP_CONSTRAINT,
     Appointment,
     AppointmentStatus,
     ConsultationType,
@@ -397,18 +398,36 @@ def _lock_with_patient(actor: User, appointment_id: int) -> Appointment:
 
 
 def _save_new_time(appointment: Appointment, actor: User) -> None:
-    try:
-        with transaction.atomic():
-            _save(appointment, actor, "rescheduled",
-                  ["scheduled_at", "duration_minutes", "facility"])
-    except IntegrityError as exc:
-        cause = exc.__cause__
-        if (
-            isinstance(cause, psycopg.errors.IntegrityError)
-            and cause.diag.constraint_name == DOCTOR_OVERLAP_CONSTRAINT
-        ):
-            raise errors.SlotUnavailable() from exc
-        raise
+    """Write the new time; the exclusion constraints refuse it if someone took it meanwhile.
+
+    A concurrent booking writing a conflicting row at the same instant can make PostgreSQL
+    end one of the two with a deadlock error; if it is this one, the write is tried again
+    and then meets the committed row (see services.WRITE_ATTEMPTS).
+    """
+    for attempt in range(1, services.WRITE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                _save(appointment, actor, "rescheduled",
+                      ["scheduled_at", "duration_minutes", "facility"])
+            return
+        except OperationalError as exc:
+            if not isinstance(exc.__cause__, psycopg.errors.DeadlockDetected):
+                raise
+            logger.info("reschedule write raced another attempt=%s appointment=%s",
+                        attempt, appointment.pk)
+            if attempt == services.WRITE_ATTEMPTS:
+                raise errors.SlotUnavailable() from exc
+        except IntegrityError as exc:
+            cause = exc.__cause__
+            constraint = (
+                cause.diag.constraint_name
+                if isinstance(cause, psycopg.errors.IntegrityError) else None
+            )
+            if constraint == DOCTOR_OVERLAP_CONSTRAINT:
+                raise errors.SlotUnavailable() from exc
+            if constraint == PATIENT_OVERLAP_CONSTRAINT:
+                raise errors.PatientOverlap() from exc
+            raise
 
 
 # --- Notifications ----------------------------------------------------------------------

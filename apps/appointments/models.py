@@ -32,6 +32,8 @@ class ConsultationType(models.TextChoices):
 # are closed, so the end is pulled in by a millisecond to let back-to-back slots touch.
 # See migration appointments/0002 for the function and constraint.
 DOCTOR_OVERLAP_CONSTRAINT = "excl_appointments_doctor_overlap"
+# The same for one patient's SCHEDULED appointments (migration appointments/0007).
+PATIENT_OVERLAP_CONSTRAINT = "excl_appointments_patient_overlap"
 
 
 class Appointment(TimestampedModel):
@@ -84,6 +86,10 @@ class Appointment(TimestampedModel):
             models.Index(fields=["status"], name="idx_appointments_status"),
             models.Index(fields=["doctor", "scheduled_at"],
                          name="idx_appointments_doctor_scheduled"),
+            # Not in the schema document: a patient's calendar around a time (the booking's
+            # overlap check) and their appointment lists, without reading their whole history.
+            models.Index(fields=["patient", "scheduled_at"],
+                         name="idx_appointments_patient_scheduled"),
         ]
         constraints = [
             choices_check("status", AppointmentStatus.values, table="appointments"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -11,7 +12,7 @@ from typing import Any, cast
 
 import psycopg
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Field
 from django.db.models.signals import post_save, pre_save
 from django.urls import reverse
@@ -26,6 +27,7 @@ from apps.appointments import availability, errors
 from apps.appointments.availability import MAX_SLOT_MINUTES
 from apps.appointments.models import (
     DOCTOR_OVERLAP_CONSTRAINT,
+    PATIENT_OVERLAP_CONSTRAINT,
     Appointment,
     AppointmentStatus,
     BookingNotice,
@@ -43,6 +45,14 @@ logger = logging.getLogger(__name__)
 
 # An appointment longer than a working day is a data-entry mistake, not a consultation.
 MAX_DURATION_MINUTES = 8 * 60
+# Two bookings that insert conflicting rows at the same instant can each wait for the other
+# on an exclusion constraint; PostgreSQL ends one with a deadlock error. That one is written
+# again (it then meets the committed row and is refused with the usual reason).
+WRITE_ATTEMPTS = 3
+
+
+class InsertRaced(Exception):
+    """The booking's write was chosen as a deadlock victim; nothing of it was written."""
 
 
 def appointment_book(
@@ -59,8 +69,13 @@ def appointment_book(
     """Book a SCHEDULED appointment, or raise a BookingError saying why not.
 
     Without `duration_minutes` the appointment lasts one slot of the doctor's hours there.
-    The doctor's calendar is guarded by the database (excl_appointments_doctor_overlap),
-    so two patients racing for one slot cannot both win; the loser gets SlotUnavailable.
+    The rules are checked against one read of the calendars, then one statement writes the
+    booking (see _insert_plan). Races are settled by the database, not by locks held in
+    between: both calendars are guarded by exclusion constraints
+    (excl_appointments_doctor_overlap, excl_appointments_patient_overlap), so two bookings
+    racing for one doctor's slot, or for one patient's time with two doctors, cannot both
+    win (the loser gets SlotUnavailable or PatientOverlap), and the statement writes only
+    while the patient's row, share-locked by it, is still an active verified patient.
     Patient and doctor are notified after the commit, within seconds: the booking leaves a
     BookingNotice (an outbox row, written by the same statement) that the beat job
     booking_notices_send turns into their notifications, so the request neither writes
@@ -71,21 +86,29 @@ def appointment_book(
     # The doctor's local date of the booking: a waitlist entry for it is closed below.
     day = timezone.localtime(scheduled_at, user_zone(doctor)).date()
     try:
-        # The only savepoint is this block's own, and only when a caller's transaction is
-        # open: a constraint error inside leaves as SlotUnavailable and rolls the block back.
-        with transaction.atomic():
-            checked = _check(
-                patient=patient, doctor=doctor, scheduled_at=scheduled_at,
-                duration_minutes=duration_minutes, consultation_type=consultation_type,
-                facility=facility, staff=staff, waitlist_day=day,
-            )
-            appointment = _insert(
-                patient=patient, doctor=doctor, scheduled_at=scheduled_at,
-                consultation_type=consultation_type, facility=facility, staff=staff,
-                chief_complaint=chief_complaint, duration_minutes=checked.duration_minutes,
-            )
-            if checked.waitlisted:
-                _close_waitlist(patient=patient, doctor=doctor, scheduled_at=scheduled_at)
+        checked = _check(
+            patient=patient, doctor=doctor, scheduled_at=scheduled_at,
+            duration_minutes=duration_minutes, consultation_type=consultation_type,
+            facility=facility, staff=staff, waitlist_day=day, lock_patient=False,
+        )
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with _write_block(waitlisted=checked.waitlisted):
+                    appointment = _insert(
+                        patient=patient, doctor=doctor, scheduled_at=scheduled_at,
+                        consultation_type=consultation_type, facility=facility, staff=staff,
+                        chief_complaint=chief_complaint,
+                        duration_minutes=checked.duration_minutes,
+                    )
+                    if checked.waitlisted:
+                        _close_waitlist(patient=patient, doctor=doctor,
+                                        scheduled_at=scheduled_at)
+                break
+            except InsertRaced:
+                logger.info("booking write raced another attempt=%s patient=%s doctor=%s",
+                            attempt, patient.pk, doctor.pk)
+                if attempt == WRITE_ATTEMPTS:
+                    raise errors.SlotUnavailable() from None
     except errors.BookingError as exc:
         logger.info(
             "booking refused reason=%s patient=%s doctor=%s",
@@ -98,6 +121,18 @@ def appointment_book(
         appointment.pk, patient.pk, doctor.pk, facility.pk if facility else None,
     )
     return appointment
+
+
+def _write_block(*, waitlisted: bool) -> AbstractContextManager[object]:
+    """The transaction around the booking's write, when it needs one.
+
+    The booking is one statement, atomic on its own. It needs a transaction only to close
+    a waitlist entry with it, and a savepoint when a caller's transaction is open, so that
+    a refused insert rolls back to it instead of breaking the caller's transaction.
+    """
+    if waitlisted or connection.in_atomic_block:
+        return transaction.atomic()
+    return nullcontext()
 
 
 def check_bookable(
@@ -146,11 +181,14 @@ def _check(
     staff: User | None,
     exclude_appointment_id: int | None = None,
     waitlist_day: date | None = None,
+    lock_patient: bool = True,
 ) -> _Checked:
-    """Every rule, cheapest first; returns the duration in minutes. Needs a transaction.
+    """Every rule, cheapest first; returns the duration in minutes.
 
-    The reads cost two statements: the patient's row locked (see _lock_patient), then
-    availability.booking_facts; the rules are then applied in their usual order.
+    The reads cost two statements: the patient's row locked (see _lock_patient; needs a
+    transaction), then availability.booking_facts; the rules are then applied in their
+    usual order. Without `lock_patient` (a booking, whose insert statement re-checks the
+    patient itself and whose races the exclusion constraints settle) only the read.
     """
     if patient.role != Role.PATIENT or patient.deleted_at is not None:
         raise errors.NotAPatient()
@@ -172,7 +210,7 @@ def _check(
         _check_staff(staff=staff, doctor=doctor, facility=facility)
 
     # Lock first, read second: the patient's calendar below is read under the lock.
-    verified = _lock_patient(patient)
+    verified = _lock_patient(patient) if lock_patient else patient.is_verified
     longest = duration_minutes if duration_minutes is not None else MAX_SLOT_MINUTES
     facts = availability.booking_facts(
         doctor_id=doctor.pk, patient_id=patient.pk, start=scheduled_at,
@@ -269,12 +307,29 @@ def _insert(
         chief_complaint=chief_complaint.strip() or None,
     )
     try:
-        _create_with_history(appointment)
-    except IntegrityError as exc:
-        if _is_doctor_overlap(exc):
-            raise errors.SlotUnavailable() from exc
+        written = _create_with_history(appointment)
+    except OperationalError as exc:
+        if isinstance(exc.__cause__, psycopg.errors.DeadlockDetected):
+            raise InsertRaced() from exc
         raise
+    except IntegrityError as exc:
+        constraint = _constraint_name(exc)
+        if constraint == DOCTOR_OVERLAP_CONSTRAINT:
+            raise errors.SlotUnavailable() from exc
+        if constraint == PATIENT_OVERLAP_CONSTRAINT:
+            raise errors.PatientOverlap() from exc
+        raise
+    if not written:
+        raise _patient_refusal(patient.pk)
     return appointment
+
+
+def _patient_refusal(patient_id: int) -> errors.BookingError:
+    """Why the booking statement found no active, verified patient (rare: it changed since)."""
+    row = User.objects.filter(pk=patient_id, role=Role.PATIENT).values_list(
+        "is_verified", flat=True
+    ).first()
+    return errors.PatientEmailUnverified() if row is False else errors.NotAPatient()
 
 
 @dataclass(frozen=True)
@@ -315,14 +370,19 @@ def _insert_plan() -> _InsertPlan:
     """One statement: the appointment, its PENDING payment, both "+" history rows, its notice.
 
     Built from the models' fields, so a column added to Appointment (and so, by
-    django-simple-history, to its history table) is written by it too. The payment (issue
-    6) is written only when the doctor's consultation_fee, read inside the statement, is
-    above zero; its id is drawn from the payments sequence while the appointment row is
-    inserted, so appointments.payment_id and payments.appointment_id point at each other
-    without an UPDATE (a data-modifying CTE cannot see another's rows; the foreign keys
-    are deferred to commit). Free consultations get no payment. Like the appointment's
-    own history row, the payment's is written here; no Payment model signal is sent.
-    The BookingNotice row (the outbox the notifications job reads) is written here too.
+    django-simple-history, to its history table) is written by it too. The row is written
+    only while the patient's row, locked FOR SHARE by the statement, is an active verified
+    patient: an account closed (or unverified) since the request read it gets no booking,
+    and the statement returns no row. The share lock waits for a transaction changing that
+    row (a closure locks it FOR UPDATE) and then reads its new version.
+
+    The payment is written only when the doctor's consultation_fee, read inside the
+    statement, is above zero; its id is drawn from the payments sequence while the
+    appointment row is inserted, so appointments.payment_id and payments.appointment_id
+    point at each other without an UPDATE (a data-modifying CTE cannot see another's rows;
+    the foreign keys are deferred to commit). Free consultations get no payment. Like the
+    appointment's own history row, the payment's is written here; no Payment model signal
+    is sent. The BookingNotice row (the outbox the notifications job reads) is written too.
     """
     history = Appointment.history.model
     qn = connection.ops.quote_name
@@ -330,6 +390,7 @@ def _insert_plan() -> _InsertPlan:
         f for f in Appointment._meta.concrete_fields if not f.primary_key and f.name != "payment"
     )
     payment_column = qn(str(Appointment._meta.get_field("payment").column))
+    users = qn(User._meta.db_table)
     fee = qn(str(User._meta.get_field("consultation_fee").column))
     payments = qn(Payment._meta.db_table)
     pay_fields = ("id", "appointment", "payer", "payee", "amount", "currency",
@@ -338,16 +399,20 @@ def _insert_plan() -> _InsertPlan:
         qn(str(cast("Field[Any, Any]", Payment._meta.get_field(name)).column))
         for name in pay_fields
     )
-    values = ", ".join(["%s"] * len(fields))
+    # Outside VALUES a parameter needs its column's type.
+    values = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
 
     # Identifiers and column types only, from the models and quoted; values are parameters.
     sql = (
-        f"WITH fee AS (SELECT {fee} AS amount FROM {qn(User._meta.db_table)}"  # noqa: S608
+        f"WITH patient AS (SELECT id FROM {users}"  # noqa: S608
+        f" WHERE id = CAST(%s AS bigint) AND role = '{Role.PATIENT.value}'"
+        f" AND deleted_at IS NULL AND is_verified FOR SHARE),"
+        f" fee AS (SELECT {fee} AS amount FROM {users}"
         f" WHERE id = CAST(%s AS bigint) AND {fee} > 0),"
         f" new AS (INSERT INTO {qn(Appointment._meta.db_table)}"
         f" ({', '.join(qn(str(f.column)) for f in fields)}, {payment_column})"
-        f" VALUES ({values}, (SELECT nextval(pg_get_serial_sequence("
-        f"'{Payment._meta.db_table}', 'id')) FROM fee)) RETURNING *),"
+        f" SELECT {values}, (SELECT nextval(pg_get_serial_sequence("
+        f"'{Payment._meta.db_table}', 'id')) FROM fee) FROM patient RETURNING *),"
         f" history AS ({_history_insert(Appointment, 'new')}),"
         f" pay AS (INSERT INTO {payments} ({pay_columns})"
         f" SELECT new.{payment_column}, new.id, new.{qn('patient_id')}, new.{qn('doctor_id')},"
@@ -363,11 +428,12 @@ def _insert_plan() -> _InsertPlan:
     return _InsertPlan(sql=sql, fields=fields, history=history)
 
 
-def _create_with_history(appointment: Appointment) -> None:
+def _create_with_history(appointment: Appointment) -> bool:
     """Appointment.objects.create(), with its history row and payment, in one statement.
 
-    The doctor's consultation fee, when above zero, also gives the appointment a PENDING
-    payment (with its own "+" history row) in the same statement; see _insert_plan.
+    Returns False, writing nothing, when the patient is no longer an active verified
+    patient (see _insert_plan). The doctor's consultation fee, when above zero, also gives
+    the appointment a PENDING payment (with its own "+" history row) in the same statement.
 
     The row gets the same values as the ORM's INSERT (each field's pre_save and database
     preparation: created_at and updated_at are set here) and the history row the same as
@@ -389,10 +455,7 @@ def _create_with_history(appointment: Appointment) -> None:
         or pre_create_historical_record.has_listeners(history)
         or post_create_historical_record.has_listeners(history)
     ):
-        appointment.save(force_insert=True)
-        _create_payment_with_orm(appointment)
-        BookingNotice.objects.create(appointment=appointment, created_at=appointment.created_at)
-        return
+        return _create_with_orm(appointment)
     using = connection.alias
     pre_save.send(sender=Appointment, instance=appointment, raw=False, using=using,
                   update_fields=None)
@@ -404,9 +467,12 @@ def _create_with_history(appointment: Appointment) -> None:
         user.pk if user is not None else None,
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(plan.sql, [appointment.doctor_id, *values, *history_values,
-                                  *history_values])
-        (appointment.pk, appointment.payment_id) = cursor.fetchone()
+        cursor.execute(plan.sql, [appointment.patient_id, appointment.doctor_id, *values,
+                                  *history_values, *history_values])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    (appointment.pk, appointment.payment_id) = row
     appointment._state.adding = False
     appointment._state.db = using
     appointment.skip_history_when_saving = True  # type: ignore[attr-defined]
@@ -415,6 +481,18 @@ def _create_with_history(appointment: Appointment) -> None:
                        update_fields=None, raw=False, using=using)
     finally:
         del appointment.skip_history_when_saving  # type: ignore[attr-defined]
+    return True
+
+
+def _create_with_orm(appointment: Appointment) -> bool:
+    """The ORM's path for what the insert plan writes, the patient checked under a lock."""
+    with transaction.atomic():
+        if not _lock_patient(appointment.patient):
+            return False
+        appointment.save(force_insert=True)
+        _create_payment_with_orm(appointment)
+        BookingNotice.objects.create(appointment=appointment, created_at=appointment.created_at)
+    return True
 
 
 def _create_payment_with_orm(appointment: Appointment) -> None:
@@ -433,11 +511,11 @@ def _create_payment_with_orm(appointment: Appointment) -> None:
     appointment.save(update_fields=["payment", "updated_at"])
 
 
-def _is_doctor_overlap(exc: IntegrityError) -> bool:
+def _constraint_name(exc: IntegrityError) -> str | None:
     cause = exc.__cause__
     if not isinstance(cause, psycopg.errors.IntegrityError):
-        return False
-    return cause.diag.constraint_name == DOCTOR_OVERLAP_CONSTRAINT
+        return None
+    return cause.diag.constraint_name
 
 
 def _when(moment: datetime, user: User) -> str:

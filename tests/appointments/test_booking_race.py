@@ -1,17 +1,21 @@
 """Ten patients book one doctor's slot at the same instant: one wins, nine are told why not.
 
-And one patient booking two doctors at the same time gets one appointment, not two.
+And one patient booking two (or ten) doctors at the same time gets one appointment; a
+patient whose account closes while their booking waits gets none.
 """
 
 from __future__ import annotations
 
+import threading
 import zoneinfo
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -128,3 +132,69 @@ def test_one_patient_booking_two_doctors_at_once_gets_one_appointment(
     assert (len(booked), len(refused)) == (1, 1), results
     assert str(refused[0].message) == "You already have an appointment at this time."
     assert Appointment.objects.filter(patient=patient).count() == 1
+
+
+def test_one_patient_booking_ten_doctors_at_once_gets_one_appointment(
+    patients: list[User],
+) -> None:
+    patient = patients[0]
+    doctors = [factories.DoctorFactory.create() for _ in range(RACERS)]
+    for each in doctors:
+        factories.available_all_week(each)
+    slot = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+
+    def book(with_doctor: User) -> Appointment:
+        return appointment_book(patient=patient, doctor=with_doctor, scheduled_at=slot,
+                                consultation_type=ConsultationType.PHONE)
+
+    results = race([partial(book, each) for each in doctors])
+
+    booked = [r for r in results if isinstance(r, Appointment)]
+    refused = [r for r in results if isinstance(r, errors.PatientOverlap)]
+    assert (len(booked), len(refused)) == (1, RACERS - 1), results
+    assert Appointment.objects.filter(patient=patient).count() == 1
+
+
+def test_a_booking_outside_a_transaction_is_one_read_and_one_write(
+    doctor: User, patients: list[User],
+) -> None:
+    slot = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+
+    with CaptureQueriesContext(connection) as captured:
+        appointment_book(patient=patients[0], doctor=doctor, scheduled_at=slot,
+                         consultation_type=ConsultationType.PHONE)
+
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert len(statements) == 2, statements
+    assert "UNION ALL" in statements[0]
+    assert statements[1].startswith("WITH patient AS")
+    assert not connection.in_atomic_block
+
+
+def test_a_patient_closed_while_the_booking_waits_gets_no_appointment(
+    doctor: User, patients: list[User],
+) -> None:
+    patient = patients[0]
+    slot = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    outcome: list[object] = []
+
+    def book() -> None:
+        try:
+            outcome.append(appointment_book(patient=patient, doctor=doctor, scheduled_at=slot,
+                                            consultation_type=ConsultationType.PHONE))
+        except errors.BookingError as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    booking = threading.Thread(target=book)
+    with transaction.atomic():  # the account closure holds the patient's row meanwhile
+        User.objects.select_for_update().filter(pk=patient.pk).update(
+            deleted_at=timezone.now())
+        booking.start()
+        booking.join(1.0)
+        assert booking.is_alive(), "the booking did not wait for the closure"
+    booking.join(30)
+
+    assert len(outcome) == 1 and isinstance(outcome[0], errors.NotAPatient), outcome
+    assert not Appointment.objects.exists()

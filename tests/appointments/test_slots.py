@@ -491,18 +491,20 @@ def test_the_booked_time_query_uses_the_doctor_scheduled_index(doctor: User) -> 
     monday = future_weekday(0)
     factories.AvailabilityFactory.create(doctor=doctor, weekday=0)
     doctors = [doctor, *(factories.DoctorFactory.create() for _ in range(4))]
-    patient = factories.PatientFactory.create()
+    patients = [factories.PatientFactory.create() for _ in doctors]
     with connection.cursor() as cursor:
-        # 10,000 back-to-back half hours over five doctors, then fresh statistics.
+        # 10,000 back-to-back half hours over five doctors (each with a patient of their
+        # own: a patient's appointments never overlap either), then fresh statistics.
         cursor.execute(
             """
             INSERT INTO appointments (patient_id, doctor_id, scheduled_at, duration_minutes,
                                       status, consultation_type)
-            SELECT %s, (%s::bigint[])[1 + g %% 5],
+            SELECT (%s::bigint[])[1 + g %% 5], (%s::bigint[])[1 + g %% 5],
                    %s::timestamptz + (g / 5) * interval '30 minutes', 30, 'SCHEDULED', 'PHONE'
             FROM generate_series(0, 9999) AS g
             """,
-            [patient.pk, [d.pk for d in doctors], karachi(monday, 0) - timedelta(days=60)],
+            [[p.pk for p in patients], [d.pk for d in doctors],
+             karachi(monday, 0) - timedelta(days=60)],
         )
         cursor.execute("ANALYZE appointments")
 

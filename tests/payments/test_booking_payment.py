@@ -52,7 +52,7 @@ def test_the_payment_costs_the_booking_no_extra_statement(
     factories.available_all_week(doctor)
     when = (timezone.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
 
-    with django_assert_num_queries(5):  # as many as a booking without a payment
+    with django_assert_num_queries(4):  # as many as a booking without a payment
         appointment = appointment_services.appointment_book(
             patient=patient, doctor=doctor, scheduled_at=when,
             consultation_type=ConsultationType.VIDEO_CALL,
