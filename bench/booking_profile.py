@@ -237,7 +237,6 @@ def parts(real_once: Callable[[], None], requests: int) -> None:
     wrap(views, "BookingForm", "view: form built")
     wrap(services, "appointment_book", "appointment_book (all of it)")
     wrap(services, "_check", "  rules (_check, with both reads)")
-    wrap(services, "_lock_patient", "    patient's lock")
     wrap(availability, "booking_facts", "    booking facts")
     wrap(services, "_insert", "  row and history row")
     wrap(transaction.Atomic, "__exit__", "  commit (with on-commit hooks)")
