@@ -14,6 +14,7 @@ from playwright.sync_api import BrowserContext, expect
 
 from apps.accounts.models import User
 from apps.appointments.models import Appointment, AppointmentStatus, ConsultationType
+from apps.appointments.services import booking_notices_send
 from apps.facilities.models import Facility
 from tests import factories
 from tests.browser_fixtures import log_in
@@ -131,3 +132,16 @@ def test_a_patient_books_a_verified_doctor_and_the_doctor_sees_it(
                            full_page=True)
     section.get_by_role("link", name=re.compile(r"^View appointment")).first.click()
     expect(doctor_page.locator("main")).to_contain_text("Chest tightness when climbing stairs")
+
+    # Seconds later beat's outbox job writes the booking's notifications; the doctor's header
+    # counts one unread, and it opens the appointment.
+    assert booking_notices_send() == 1
+    doctor_page.reload()
+    expect(doctor_page.locator("#unread-notification-count")).to_contain_text("1")
+    doctor_page.get_by_role("link", name=re.compile(r"^Notifications")).first.click()
+    expect(doctor_page.locator("main")).to_contain_text("New appointment")
+    doctor_page.screenshot(path=artifacts_dir / "first-booking-5-doctor-notified.png",
+                           full_page=True)
+    doctor_page.get_by_role("button", name=re.compile(r"^Open")).first.click()
+    doctor_page.wait_for_url(f"**/appointments/{appointment.pk}/")
+    expect(doctor_page.locator("#unread-notification-count")).not_to_contain_text("1")
