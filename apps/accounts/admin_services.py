@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from apps.accounts.lifecycle import users_deleted_cleanup
 from apps.accounts.models import Role, User
 from apps.audit.models import AdminAuditAction
 from apps.audit.services import AdminChange, admin_events_record
+from apps.core.db import DEADLOCK_ATTEMPTS, is_deadlock
 
 logger = logging.getLogger(__name__)
 
@@ -137,16 +138,30 @@ def user_soft_delete(*, actor: User, user_ids: Iterable[int]) -> BulkOutcome:
             return SKIP_ALREADY_DELETED
         return None
 
-    now = timezone.now()
-    # Revoking tokens ends API access at once; web sessions end because the user is inactive.
-    with transaction.atomic():
-        outcome = _apply(
-            actor=actor, user_ids=user_ids, skip_reason=skip_reason,
-            changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
-            audit_action=AdminAuditAction.SOFT_DELETE,
-        )
-        # Lifecycle: their future appointments are cancelled and the other party told.
-        users_deleted_cleanup(actor=actor, user_ids=outcome.changed_ids, now=now)
+    user_ids = list(user_ids)
+    # Closing accounts locks the rows of every patient with a booking to cancel; a booking
+    # of one of them at that instant can deadlock with it. PostgreSQL then ends one side: if
+    # it is this one (and no caller's transaction is open), it is simply done again.
+    attempts = 1 if transaction.get_connection().in_atomic_block else DEADLOCK_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        now = timezone.now()
+        try:
+            # Revoking tokens ends API access at once; web sessions end because the user is
+            # inactive.
+            with transaction.atomic():
+                outcome = _apply(
+                    actor=actor, user_ids=user_ids, skip_reason=skip_reason,
+                    changes={"deleted_at": now, "tokens_revoked_at": now, "updated_at": now},
+                    audit_action=AdminAuditAction.SOFT_DELETE,
+                )
+                # Lifecycle: their future appointments are cancelled and the other party told.
+                users_deleted_cleanup(actor=actor, user_ids=outcome.changed_ids, now=now)
+            break
+        except OperationalError as exc:
+            if not is_deadlock(exc) or attempt == attempts:
+                raise
+            logger.info("users soft-delete deadlocked, again attempt=%s actor=%s",
+                        attempt, actor.pk)
     logger.info(
         "users soft-deleted actor=%s count=%d users=%s skipped=%s", actor.pk, outcome.changed,
         outcome.changed_ids, outcome.skipped,

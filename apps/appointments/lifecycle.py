@@ -34,6 +34,7 @@ from apps.appointments.models import (
 )
 from apps.appointments.permissions import appointment_scope
 from apps.appointments.selectors import WAITLIST_ACTIVE, ends_after, user_zone, zone_day_bounds
+from apps.core.db import is_deadlock
 from apps.core.i18n import in_language_of
 from apps.facilities.models import Facility
 from apps.notifications.models import NotificationEvent
@@ -411,7 +412,7 @@ def _save_new_time(appointment: Appointment, actor: User) -> None:
                       ["scheduled_at", "duration_minutes", "facility"])
             return
         except OperationalError as exc:
-            if not isinstance(exc.__cause__, psycopg.errors.DeadlockDetected):
+            if not is_deadlock(exc):
                 raise
             logger.info("reschedule write raced another attempt=%s appointment=%s",
                         attempt, appointment.pk)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +34,7 @@ from apps.appointments.models import (
 )
 from apps.appointments.prepared import prepared_cursor
 from apps.appointments.selectors import user_zone
+from apps.core.db import DEADLOCK_ATTEMPTS, is_deadlock
 from apps.core.i18n import in_language_of
 from apps.facilities.models import DoctorFacility, Facility
 from apps.notifications.models import Notification, NotificationEvent
@@ -48,7 +48,7 @@ MAX_DURATION_MINUTES = 8 * 60
 # Two bookings that insert conflicting rows at the same instant can each wait for the other
 # on an exclusion constraint; PostgreSQL ends one with a deadlock error. That one is written
 # again (it then meets the committed row and is refused with the usual reason).
-WRITE_ATTEMPTS = 3
+WRITE_ATTEMPTS = DEADLOCK_ATTEMPTS
 
 
 class InsertRaced(Exception):
@@ -309,7 +309,7 @@ def _insert(
     try:
         written = _create_with_history(appointment)
     except OperationalError as exc:
-        if isinstance(exc.__cause__, psycopg.errors.DeadlockDetected):
+        if is_deadlock(exc):
             raise InsertRaced() from exc
         raise
     except IntegrityError as exc:
@@ -524,90 +524,102 @@ def _when(moment: datetime, user: User) -> str:
     return f"{date_format(local, 'l j F Y, H:i')} ({zone.key})"
 
 
-def booking_notices_send(*, batch_size: int = 200, max_batches: int = 50) -> int:
+def booking_notices_send(*, limit: int = 1000) -> int:
     """Write the notifications of the bookings that left a BookingNotice; returns how many.
 
-    Each batch claims its notices with SKIP LOCKED, so overlapping runs share the work
-    instead of repeating it, and deletes them in the transaction that writes the
-    notifications: a run killed mid-batch leaves its notices for the next one. A backlog
-    (workers were down) is worked off in batches, up to `max_batches` a run.
+    One booking per transaction: its notice is claimed with SKIP LOCKED (overlapping runs
+    share the work instead of repeating it) and deleted in the transaction that writes its
+    notifications, so a run killed midway leaves the rest for the next one. A short
+    transaction holds the key-share locks of only two users' rows (the notifications'
+    foreign keys), so cancels, reschedules and account closures, which lock the patient's
+    row, wait milliseconds for it, not for a whole batch. A notice lost to a deadlock stays
+    for the next run. Up to `limit` bookings a run; beat runs it every few seconds.
     """
     done = 0
-    for _batch in range(max_batches):
-        with transaction.atomic():
-            ids = list(
-                BookingNotice.objects.select_for_update(skip_locked=True)
-                .order_by("appointment_id")
-                .values_list("appointment_id", flat=True)[:batch_size]
-            )
-            if ids:
-                booked_notifications_create(appointment_ids=ids)
-                BookingNotice.objects.filter(appointment_id__in=ids).delete()
-        done += len(ids)
-        if len(ids) < batch_size:
+    while done < limit:
+        try:
+            with transaction.atomic():
+                claimed = (
+                    BookingNotice.objects.select_for_update(skip_locked=True)
+                    .order_by("appointment_id")
+                    .values_list("appointment_id", flat=True)
+                    .first()
+                )
+                if claimed is None:
+                    break
+                booked_notifications_create(appointment_id=claimed)
+                BookingNotice.objects.filter(appointment_id=claimed).delete()
+        except OperationalError as exc:
+            if not is_deadlock(exc):
+                raise
+            logger.info("booking notices: deadlock, the rest waits for the next run")
             break
+        done += 1
     if done:
         logger.info("booking notices sent count=%s", done)
     return done
 
 
-def booked_notifications_create(*, appointment_ids: Sequence[int]) -> int:
-    """Tell patients and doctors about these bookings; returns how many notifications it wrote.
+def booking_notice_add(*, appointment_id: int) -> None:
+    """Leave a notice for this booking (once), for booking_notices_send to act on."""
+    BookingNotice.objects.get_or_create(
+        appointment_id=appointment_id, defaults={"created_at": timezone.now()}
+    )
 
-    Idempotent: a person who already has the APPOINTMENT_BOOKED notification for an
-    appointment (same deep link) gets no second one, however often this runs; the
-    appointments are locked while it checks, so two runs cannot both write. Appointments
-    that are gone are skipped. Delivery is queued by notification_create once this commits.
-    Each notification is in its recipient's language and time zone.
+
+def booked_notifications_create(*, appointment_id: int) -> int:
+    """Tell patient and doctor about a booking; returns how many notifications it wrote.
+
+    Called with the booking's notice claimed (booking_notices_send), which keeps two runs
+    from writing for one booking. Idempotent all the same: a person who already has the
+    APPOINTMENT_BOOKED notification for the appointment (same deep link) gets no second
+    one. Nothing is written for an appointment that is gone or no longer SCHEDULED (a
+    cancellation that came first has told both already), nor to a closed account. Each
+    notification is in its recipient's language and time zone; delivery is queued by
+    notification_create once this commits.
     """
+    appointment = (
+        Appointment.objects.select_related("patient", "doctor").filter(pk=appointment_id).first()
+    )
+    if appointment is None or appointment.status != AppointmentStatus.SCHEDULED:
+        logger.info("booking notifications: appointment %s gone or no longer scheduled",
+                    appointment_id)
+        return 0
+    url = reverse("appointments:detail", args=[appointment.pk])
+    patient, doctor = appointment.patient, appointment.doctor
+    told = set(
+        Notification.objects.filter(
+            user_id__in=(patient.pk, doctor.pk), event=NotificationEvent.APPOINTMENT_BOOKED,
+            action_url=url,
+        ).values_list("user_id", flat=True)
+    )
     written = 0
-    with transaction.atomic():
-        appointments = list(
-            Appointment.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("patient", "doctor")
-            .filter(pk__in=appointment_ids)
-            .order_by("pk")
-        )
-        if len(appointments) < len(set(appointment_ids)):
-            logger.warning("booking notifications: %s appointments are gone",
-                           len(set(appointment_ids)) - len(appointments))
-        urls = {a.pk: reverse("appointments:detail", args=[a.pk]) for a in appointments}
-        people = {a.patient_id for a in appointments} | {a.doctor_id for a in appointments}
-        told = set(
-            Notification.objects.filter(
-                user_id__in=people, event=NotificationEvent.APPOINTMENT_BOOKED,
-                action_url__in=list(urls.values()),
-            ).values_list("user_id", "action_url")
-        )
-        for appointment in appointments:
-            url = urls[appointment.pk]
-            patient, doctor = appointment.patient, appointment.doctor
-            if (patient.pk, url) not in told:
-                with in_language_of(patient):
-                    notification_create(
-                        user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
-                        title=_("Appointment booked"),
-                        message=_(
-                            "Your appointment with %(doctor)s on %(when)s is booked (%(kind)s)."
-                        ) % {"kind": appointment.get_consultation_type_display(),
-                             "doctor": doctor.name,
-                             "when": _when(appointment.scheduled_at, patient)},
-                        action_url=url,
-                    )
-                written += 1
-            if (doctor.pk, url) not in told:
-                # The patient's name stays out of the message: it may travel by email or push.
-                with in_language_of(doctor):
-                    notification_create(
-                        user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
-                        title=_("New appointment"),
-                        message=_(
-                            "A patient booked an appointment with you on %(when)s (%(kind)s)."
-                        ) % {"kind": appointment.get_consultation_type_display(),
-                             "when": _when(appointment.scheduled_at, doctor)},
-                        action_url=url,
-                    )
-                written += 1
+    if patient.pk not in told and patient.deleted_at is None:
+        with in_language_of(patient):
+            notification_create(
+                user=patient, event=NotificationEvent.APPOINTMENT_BOOKED,
+                title=_("Appointment booked"),
+                message=_(
+                    "Your appointment with %(doctor)s on %(when)s is booked (%(kind)s)."
+                ) % {"kind": appointment.get_consultation_type_display(),
+                     "doctor": doctor.name,
+                     "when": _when(appointment.scheduled_at, patient)},
+                action_url=url,
+            )
+        written += 1
+    if doctor.pk not in told and doctor.deleted_at is None:
+        # The patient's name stays out of the message: it may travel by email or push.
+        with in_language_of(doctor):
+            notification_create(
+                user=doctor, event=NotificationEvent.APPOINTMENT_BOOKED,
+                title=_("New appointment"),
+                message=_(
+                    "A patient booked an appointment with you on %(when)s (%(kind)s)."
+                ) % {"kind": appointment.get_consultation_type_display(),
+                     "when": _when(appointment.scheduled_at, doctor)},
+                action_url=url,
+            )
+        written += 1
     return written
 
 

@@ -26,12 +26,14 @@ def send_booking_notices() -> int:
 
 @shared_task(name="appointments.booked_notify", acks_late=True, ignore_result=True)
 def appointment_booked_notify(appointment_id: int, language: str | None = None) -> int:
-    """Messages queued by releases before the booking outbox: write that booking's notices.
+    """Messages queued by releases before the booking outbox: they become outbox notices.
 
-    Kept so such messages still in the queue at an upgrade are worked off; a rerun writes
-    nothing twice. `language` is ignored (each notification is in its recipient's).
+    Kept so such messages still in the queue at an upgrade are worked off, by the same job
+    and under the same claim as every booking's, then sent at once. A rerun writes nothing
+    twice. `language` is ignored (each notification is in its recipient's).
     """
-    return services.booked_notifications_create(appointment_ids=[appointment_id])
+    services.booking_notice_add(appointment_id=appointment_id)
+    return services.booking_notices_send()
 
 
 @shared_task(name="appointments.waitlist_offer_next")

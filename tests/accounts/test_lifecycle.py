@@ -7,12 +7,15 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.accounts import admin_services
 from apps.accounts.admin_services import user_restore, user_soft_delete
 from apps.accounts.models import User
 from apps.appointments import lifecycle
@@ -302,3 +305,32 @@ def test_deleting_is_atomic_with_the_cancellations(
     assert User.objects.filter(pk=doctor.pk).exists()
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.SCHEDULED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_closure_that_loses_a_deadlock_is_done_again_once(
+    owner: User, doctor: User, day: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    appointment = factories.AppointmentFactory.create(doctor=doctor, scheduled_at=at(day, 10))
+    real = admin_services.users_deleted_cleanup
+    calls: list[int] = []
+
+    def loses_the_first(**kwargs: Any) -> Any:
+        result = real(**kwargs)
+        calls.append(1)
+        if len(calls) == 1:  # after its writes: they must all roll back
+            raise OperationalError("deadlock detected") from (
+                psycopg.errors.DeadlockDetected("deadlock detected"))
+        return result
+
+    monkeypatch.setattr(admin_services, "users_deleted_cleanup", loses_the_first)
+
+    outcome = user_soft_delete(actor=owner, user_ids=[doctor.pk])
+
+    assert len(calls) == 2
+    assert list(outcome.changed_ids) == [doctor.pk]
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert appointment.history.filter(status=AppointmentStatus.CANCELLED).count() == 1
+    assert Notification.objects.filter(
+        event=NotificationEvent.APPOINTMENT_CANCELLED, user=appointment.patient).count() == 1

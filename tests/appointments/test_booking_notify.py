@@ -13,7 +13,12 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.appointments import services, tasks
-from apps.appointments.models import Appointment, BookingNotice, ConsultationType
+from apps.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    BookingNotice,
+    ConsultationType,
+)
 from apps.appointments.services import appointment_book
 from apps.notifications.models import Notification, NotificationEvent
 from tests import factories
@@ -81,11 +86,11 @@ def test_running_the_job_three_times_writes_each_notification_once(
     assert len(booked_notes()) == 2
 
 
-def test_a_run_killed_mid_batch_leaves_the_notices_for_the_next_one(
+def test_a_run_killed_midway_leaves_the_unsent_notices_for_the_next_one(
     patient: User, doctor: User, slot: datetime, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    book(patient, doctor, slot)
-    book(factories.PatientFactory(), doctor, slot + timedelta(hours=1))
+    first = book(patient, doctor, slot)
+    second = book(factories.PatientFactory(), doctor, slot + timedelta(hours=1))
     real = services.notification_create
     calls: list[int] = []
 
@@ -99,19 +104,23 @@ def test_a_run_killed_mid_batch_leaves_the_notices_for_the_next_one(
     with pytest.raises(SystemExit):
         services.booking_notices_send()
 
-    assert not Notification.objects.exists()  # the batch's first two rolled back with it
-    assert BookingNotice.objects.count() == 2
+    # The first booking's two committed with its notice gone; the second's rolled back.
+    assert set(Notification.objects.values_list("action_url", flat=True)) == {
+        f"/appointments/{first.pk}/"}
+    assert list(BookingNotice.objects.values_list("appointment_id", flat=True)) == [second.pk]
     monkeypatch.setattr(services, "notification_create", real)
 
-    assert services.booking_notices_send() == 2
+    assert services.booking_notices_send() == 1
     assert len(booked_notes()) == 4
 
 
-def test_a_backlog_is_worked_off_in_batches(doctor: User, slot: datetime) -> None:
+def test_a_backlog_is_worked_off_over_runs(doctor: User, slot: datetime) -> None:
     for hour in range(5):
         book(factories.PatientFactory(), doctor, slot + timedelta(hours=hour))
 
-    assert services.booking_notices_send(batch_size=2) == 5
+    assert services.booking_notices_send(limit=3) == 3
+    assert BookingNotice.objects.count() == 2
+    assert services.booking_notices_send(limit=3) == 2
 
     assert len(booked_notes()) == 10
     assert not BookingNotice.objects.exists()
@@ -152,10 +161,34 @@ def test_an_old_release_s_task_writes_only_the_missing_notification(
     services.booking_notices_send()
     Notification.objects.filter(user=doctor).delete()
 
-    assert tasks.appointment_booked_notify(appointment.pk) == 1
-    assert tasks.appointment_booked_notify(appointment.pk, "en") == 0
+    tasks.appointment_booked_notify(appointment.pk)
+    tasks.appointment_booked_notify(appointment.pk, "en")
 
     assert [user for user, _ in booked_notes()] == sorted([patient.pk, doctor.pk])
+    assert not BookingNotice.objects.exists()
+
+
+def test_a_booking_cancelled_before_the_job_runs_gets_no_booked_notification(
+    patient: User, doctor: User, slot: datetime,
+) -> None:
+    appointment = book(patient, doctor, slot)
+    Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.CANCELLED)
+
+    assert services.booking_notices_send() == 1
+
+    assert booked_notes() == []
+    assert not BookingNotice.objects.exists()
+
+
+def test_a_closed_account_gets_no_booked_notification(
+    patient: User, doctor: User, slot: datetime,
+) -> None:
+    book(patient, doctor, slot)
+    User.all_objects.filter(pk=patient.pk).update(deleted_at=timezone.now())
+
+    services.booking_notices_send()
+
+    assert booked_notes() == [(doctor.pk, "New appointment")]
 
 
 def test_a_booking_without_a_waitlist_entry_sends_no_waitlist_update(
@@ -183,7 +216,7 @@ def test_overlapping_runs_share_the_notices_and_write_each_notification_once(
     def run() -> None:
         try:
             start.wait()
-            counts.append(services.booking_notices_send(batch_size=1))
+            counts.append(services.booking_notices_send())
         finally:
             connection.close()
 
@@ -198,3 +231,29 @@ def test_overlapping_runs_share_the_notices_and_write_each_notification_once(
     assert not BookingNotice.objects.exists()
     with transaction.atomic():
         assert services.booking_notices_send() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_does_not_wait_for_a_change_holding_the_appointment_s_row(
+    patient: User, doctor: User, slot: datetime,
+) -> None:
+    # A cancel or reschedule locks the patient's row, then the appointment's. A job that
+    # locked the appointment too, then needed the patient's row for the notification's
+    # foreign key, could deadlock with it; this one reads the appointment without a lock.
+    appointment = book(patient, doctor, slot)
+    sent: list[int] = []
+
+    def run() -> None:
+        try:
+            sent.append(services.booking_notices_send())
+        finally:
+            connection.close()
+
+    job = threading.Thread(target=run)
+    with transaction.atomic():
+        list(Appointment.objects.select_for_update().filter(pk=appointment.pk))
+        job.start()
+        job.join(10)
+        assert not job.is_alive(), "the job waited for the appointment's lock"
+    assert sent == [1]
+    assert len(booked_notes()) == 2
