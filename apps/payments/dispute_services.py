@@ -342,7 +342,7 @@ def dispute_resolve(
             raise DisputeError(_("Give a refund amount above zero."), field="refund_amount")
         elif refund_amount > left:
             raise DisputeError(
-                _("At most %(amount)s %(currency)s of this payment can still be refunded.")
+                _("At most %(currency)s %(amount)s of this payment can still be refunded.")
                 % {"amount": format_money(left), "currency": payment.currency},
                 field="refund_amount",
             )
@@ -381,7 +381,7 @@ def _notify(dispute_id: int) -> int:
             notification_create(
                 user=user, event=NotificationEvent.PAYMENT_DISPUTE_UPDATED,
                 title=_("Payment dispute: %(status)s") % {"status": status},
-                message=_("The dispute about payment #%(payment)s (%(amount)s %(currency)s) "
+                message=_("The dispute about payment #%(payment)s (%(currency)s %(amount)s) "
                           "is now %(status)s.") % {
                     "payment": payment.pk, "amount": format_money(payment.amount),
                     "currency": payment.currency, "status": status,

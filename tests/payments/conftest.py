@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
@@ -43,9 +45,15 @@ def jazzcash_settings() -> Iterator[None]:
 
 @pytest.fixture
 def fresh_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
+    """An empty cache for this test (the simulator keeps its state there): a key prefix of
+    its own, not cache.clear(), which would empty the whole Redis database under the other
+    test processes too (their simulator state, their Celery queue)."""
+    caches: dict[str, Any] = {
+        alias: {**config, "KEY_PREFIX": f"test-payments-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
+    with override_settings(CACHES=caches):
+        yield
 
 
 _next_hour = itertools.count()

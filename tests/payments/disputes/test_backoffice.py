@@ -151,9 +151,9 @@ def test_staff_resolve_with_a_partial_refund_through_the_page(
     assert [row.to_status for row in PaymentDisputeHistory.objects.filter(dispute=dispute)] == [
         "PENDING", "INVESTIGATING", "RESOLVED"]
     page = client.get(url).content.decode()
-    assert "1200.50 PKR · HealthLink wallet · Completed" in page
+    assert "PKR 1200.50 · HealthLink wallet · Completed" in page
     patient_page = client_for(payment.payer).get(reverse("disputes:detail", args=[dispute.pk]))
-    assert "1200.50 PKR · HealthLink wallet · Completed" in patient_page.content.decode()
+    assert "PKR 1200.50 · HealthLink wallet · Completed" in patient_page.content.decode()
 
 
 def test_an_illegal_move_through_the_page_is_a_400_with_the_reason(

@@ -116,7 +116,7 @@ def test_the_back_office_form_offers_what_is_left_as_a_plain_amount(
 
     body = page.content.decode()
     assert 'name="refund_amount" type="text" inputmode="decimal"' in body  # not type=number
-    assert 'value="750.00"' in body and "Up to 750.00 PKR can be refunded." in body
+    assert 'value="750.00"' in body and "Up to PKR 750.00 can be refunded." in body
 
 
 def test_a_dispute_with_money_left_still_needs_an_amount_above_zero(

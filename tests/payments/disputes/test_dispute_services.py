@@ -172,7 +172,7 @@ def test_a_decision_needs_notes(paid: Payment, staff: User, action: str) -> None
 
 
 @pytest.mark.parametrize(("amount", "message"), [
-    (Decimal("2000.01"), "At most 2000.00 PKR of this payment can still be refunded."),
+    (Decimal("2000.01"), "At most PKR 2000.00 of this payment can still be refunded."),
     (Decimal("0"), "Give a refund amount above zero."),
 ])
 def test_a_refund_beyond_what_is_left_is_refused_and_nothing_moves(
