@@ -108,7 +108,7 @@ class AppointmentListApi(APIView):
                 facility=facility,
                 chief_complaint=str(data.get("chief_complaint") or ""),
             )
-        except errors.SlotUnavailable as exc:
+        except (errors.SlotUnavailable, errors.CalendarBusy) as exc:
             return Response({"detail": str(exc.message)}, status=status.HTTP_409_CONFLICT)
         except errors.BookingError as exc:
             return Response({"detail": str(exc.message)}, status=status.HTTP_400_BAD_REQUEST)

@@ -62,6 +62,14 @@ class SlotUnavailable(BookingError):
     default_message = _("This time is no longer available.")
 
 
+class CalendarBusy(BookingError):
+    """The write kept losing to other changes of the same calendars at the same moment."""
+
+    default_message = _(
+        "Other changes to this calendar were being saved at the same moment. Please try again."
+    )
+
+
 class NotInAvailability(BookingError):
     default_message = _(
         "The doctor does not offer this time for this kind of visit. Choose one of the free "

@@ -417,7 +417,7 @@ def _save_new_time(appointment: Appointment, actor: User) -> None:
             logger.info("reschedule write raced another attempt=%s appointment=%s",
                         attempt, appointment.pk)
             if attempt == services.WRITE_ATTEMPTS:
-                raise errors.SlotUnavailable() from exc
+                raise errors.CalendarBusy() from exc
         except IntegrityError as exc:
             cause = exc.__cause__
             constraint = (

@@ -108,7 +108,7 @@ def appointment_book(
                 logger.info("booking write raced another attempt=%s patient=%s doctor=%s",
                             attempt, patient.pk, doctor.pk)
                 if attempt == WRITE_ATTEMPTS:
-                    raise errors.SlotUnavailable() from None
+                    raise errors.CalendarBusy() from None
     except errors.BookingError as exc:
         logger.info(
             "booking refused reason=%s patient=%s doctor=%s",
@@ -570,14 +570,25 @@ def booking_notice_add(*, appointment_id: int) -> None:
 def booked_notifications_create(*, appointment_id: int) -> int:
     """Tell patient and doctor about a booking; returns how many notifications it wrote.
 
-    Called with the booking's notice claimed (booking_notices_send), which keeps two runs
-    from writing for one booking. Idempotent all the same: a person who already has the
-    APPOINTMENT_BOOKED notification for the appointment (same deep link) gets no second
-    one. Nothing is written for an appointment that is gone or no longer SCHEDULED (a
-    cancellation that came first has told both already), nor to a closed account. Each
-    notification is in its recipient's language and time zone; delivery is queued by
-    notification_create once this commits.
+    Called inside a transaction, with the booking's notice claimed (booking_notices_send),
+    which keeps two runs from writing for one booking. Idempotent all the same: a person
+    who already has the APPOINTMENT_BOOKED notification for the appointment (same deep
+    link) gets no second one. Nothing is written for an appointment that is gone or no
+    longer SCHEDULED (a cancellation that came first has told both already), nor to a
+    closed account. Each notification is in its recipient's language and time zone;
+    delivery is queued by notification_create once this commits.
     """
+    people = Appointment.objects.filter(pk=appointment_id).values_list(
+        "doctor_id", "patient_id").first()
+    if people is not None:
+        # Wait for whoever changes this booking: a cancel, a reschedule or an account closure
+        # locks the patient's row before the appointment, so once these key-share locks are
+        # held (the doctor's first, as a closure takes them) the appointment read below is
+        # the one they committed, and a "booked" notification never follows a cancellation.
+        # The notifications' foreign keys would take the same locks anyway.
+        with prepared_cursor() as cursor:
+            for user_id in people:
+                cursor.execute("SELECT 1 FROM users WHERE id = %s FOR KEY SHARE", [user_id])
     appointment = (
         Appointment.objects.select_related("patient", "doctor").filter(pk=appointment_id).first()
     )

@@ -372,7 +372,7 @@ def test_a_write_that_lost_a_deadlock_is_written_again(
 
 
 @pytest.mark.django_db
-def test_a_write_that_keeps_losing_is_refused_as_taken(
+def test_a_write_that_keeps_losing_asks_to_try_again(
     patient: User, doctor: User, slot: datetime, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     factories.available_all_week(doctor)
@@ -384,7 +384,7 @@ def test_a_write_that_keeps_losing_is_refused_as_taken(
 
     monkeypatch.setattr(services, "_create_with_history", always_loses)
 
-    with pytest.raises(errors.SlotUnavailable):
+    with pytest.raises(errors.CalendarBusy):
         book(patient, doctor, slot)
 
     assert len(calls) == services.WRITE_ATTEMPTS

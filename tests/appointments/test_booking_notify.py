@@ -257,3 +257,30 @@ def test_the_job_does_not_wait_for_a_change_holding_the_appointment_s_row(
         assert not job.is_alive(), "the job waited for the appointment's lock"
     assert sent == [1]
     assert len(booked_notes()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_in_progress_is_waited_for_and_no_booked_notification_follows_it(
+    patient: User, doctor: User, slot: datetime,
+) -> None:
+    appointment = book(patient, doctor, slot)
+    sent: list[int] = []
+
+    def run() -> None:
+        try:
+            sent.append(services.booking_notices_send())
+        finally:
+            connection.close()
+
+    job = threading.Thread(target=run)
+    with transaction.atomic():  # a cancel: the patient's row, then the appointment
+        list(User.objects.select_for_update().filter(pk=patient.pk))
+        Appointment.objects.filter(pk=appointment.pk).update(
+            status=AppointmentStatus.CANCELLED)
+        job.start()
+        job.join(1.0)
+        assert job.is_alive(), "the job did not wait for the cancel"
+    job.join(10)
+
+    assert sent == [1]
+    assert booked_notes() == []
