@@ -233,14 +233,8 @@ def test_overlapping_runs_share_the_notices_and_write_each_notification_once(
         assert services.booking_notices_send() == 0
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_job_does_not_wait_for_a_change_holding_the_appointment_s_row(
-    patient: User, doctor: User, slot: datetime,
-) -> None:
-    # A cancel or reschedule locks the patient's row, then the appointment's. A job that
-    # locked the appointment too, then needed the patient's row for the notification's
-    # foreign key, could deadlock with it; this one reads the appointment without a lock.
-    appointment = book(patient, doctor, slot)
+def job_in_a_thread() -> tuple[threading.Thread, list[int]]:
+    """The notices job in a thread of its own (not started), and where its count will be."""
     sent: list[int] = []
 
     def run() -> None:
@@ -249,7 +243,18 @@ def test_the_job_does_not_wait_for_a_change_holding_the_appointment_s_row(
         finally:
             connection.close()
 
-    job = threading.Thread(target=run)
+    return threading.Thread(target=run), sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_does_not_wait_for_a_change_holding_the_appointment_s_row(
+    patient: User, doctor: User, slot: datetime,
+) -> None:
+    # A cancel or reschedule locks the patient's row, then the appointment's. A job that
+    # locked the appointment too, then needed the patient's row for the notification's
+    # foreign key, could deadlock with it; this one reads the appointment without a lock.
+    appointment = book(patient, doctor, slot)
+    job, sent = job_in_a_thread()
     with transaction.atomic():
         list(Appointment.objects.select_for_update().filter(pk=appointment.pk))
         job.start()
@@ -264,15 +269,7 @@ def test_a_cancel_in_progress_is_waited_for_and_no_booked_notification_follows_i
     patient: User, doctor: User, slot: datetime,
 ) -> None:
     appointment = book(patient, doctor, slot)
-    sent: list[int] = []
-
-    def run() -> None:
-        try:
-            sent.append(services.booking_notices_send())
-        finally:
-            connection.close()
-
-    job = threading.Thread(target=run)
+    job, sent = job_in_a_thread()
     with transaction.atomic():  # a cancel: the patient's row, then the appointment
         list(User.objects.select_for_update().filter(pk=patient.pk))
         Appointment.objects.filter(pk=appointment.pk).update(
