@@ -320,12 +320,16 @@ def _insert(
             raise errors.PatientOverlap() from exc
         raise
     if not written:
-        raise _patient_refusal(patient.pk)
+        raise _refusal(patient_id=patient.pk, doctor_id=doctor.pk)
     return appointment
 
 
-def _patient_refusal(patient_id: int) -> errors.BookingError:
-    """Why the booking statement found no active, verified patient (rare: it changed since)."""
+def _refusal(*, patient_id: int, doctor_id: int) -> errors.BookingError:
+    """Why the booking statement wrote nothing: doctor or patient changed since (rare)."""
+    if not User.objects.filter(
+        pk=doctor_id, role=Role.DOCTOR, pmdc_verified=True
+    ).exists():
+        return errors.DoctorUnavailable()
     row = User.objects.filter(pk=patient_id, role=Role.PATIENT).values_list(
         "is_verified", flat=True
     ).first()
@@ -371,10 +375,13 @@ def _insert_plan() -> _InsertPlan:
 
     Built from the models' fields, so a column added to Appointment (and so, by
     django-simple-history, to its history table) is written by it too. The row is written
-    only while the patient's row, locked FOR SHARE by the statement, is an active verified
-    patient: an account closed (or unverified) since the request read it gets no booking,
-    and the statement returns no row. The share lock waits for a transaction changing that
-    row (a closure locks it FOR UPDATE) and then reads its new version.
+    only while the doctor's row is still a listed doctor and the patient's an active
+    verified patient, both locked FOR SHARE by the statement: an account closed (or
+    unverified, or unlisted) since the request read it gets no booking, and the statement
+    returns no row. A share lock waits for a transaction changing that row (an account
+    closure updates the doctor's row, then locks each patient's whose booking it cancels)
+    and then reads its new version. The doctor's row is locked first (the patient's scan
+    runs only after the doctor's, as a one-time filter), the order a closure takes them in.
 
     The payment is written only when the doctor's consultation_fee, read inside the
     statement, is above zero; its id is drawn from the payments sequence while the
@@ -404,9 +411,13 @@ def _insert_plan() -> _InsertPlan:
 
     # Identifiers and column types only, from the models and quoted; values are parameters.
     sql = (
-        f"WITH patient AS (SELECT id FROM {users}"  # noqa: S608
+        f"WITH doctor AS (SELECT id FROM {users}"  # noqa: S608
+        f" WHERE id = CAST(%s AS bigint) AND role = '{Role.DOCTOR.value}'"
+        f" AND pmdc_verified AND deleted_at IS NULL FOR SHARE),"
+        f" patient AS (SELECT id FROM {users}"
         f" WHERE id = CAST(%s AS bigint) AND role = '{Role.PATIENT.value}'"
-        f" AND deleted_at IS NULL AND is_verified FOR SHARE),"
+        f" AND deleted_at IS NULL AND is_verified AND EXISTS (SELECT 1 FROM doctor)"
+        f" FOR SHARE),"
         f" fee AS (SELECT {fee} AS amount FROM {users}"
         f" WHERE id = CAST(%s AS bigint) AND {fee} > 0),"
         f" new AS (INSERT INTO {qn(Appointment._meta.db_table)}"
@@ -431,9 +442,10 @@ def _insert_plan() -> _InsertPlan:
 def _create_with_history(appointment: Appointment) -> bool:
     """Appointment.objects.create(), with its history row and payment, in one statement.
 
-    Returns False, writing nothing, when the patient is no longer an active verified
-    patient (see _insert_plan). The doctor's consultation fee, when above zero, also gives
-    the appointment a PENDING payment (with its own "+" history row) in the same statement.
+    Returns False, writing nothing, when the doctor is no longer listed or the patient no
+    longer an active verified patient (see _insert_plan). The doctor's consultation fee,
+    when above zero, also gives the appointment a PENDING payment (with its own "+" history
+    row) in the same statement.
 
     The row gets the same values as the ORM's INSERT (each field's pre_save and database
     preparation: created_at and updated_at are set here) and the history row the same as
@@ -467,8 +479,9 @@ def _create_with_history(appointment: Appointment) -> bool:
         user.pk if user is not None else None,
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(plan.sql, [appointment.patient_id, appointment.doctor_id, *values,
-                                  *history_values, *history_values])
+        cursor.execute(plan.sql, [appointment.doctor_id, appointment.patient_id,
+                                  appointment.doctor_id, *values, *history_values,
+                                  *history_values])
         row = cursor.fetchone()
     if row is None:
         return False
@@ -485,9 +498,12 @@ def _create_with_history(appointment: Appointment) -> bool:
 
 
 def _create_with_orm(appointment: Appointment) -> bool:
-    """The ORM's path for what the insert plan writes, the patient checked under a lock."""
+    """The ORM's path for what the insert plan writes, doctor and patient checked under locks."""
     with transaction.atomic():
-        if not _lock_patient(appointment.patient):
+        listed = User.objects.select_for_update().filter(
+            pk=appointment.doctor_id, role=Role.DOCTOR, pmdc_verified=True
+        ).values_list("pk", flat=True)
+        if not list(listed) or not _lock_patient(appointment.patient):
             return False
         appointment.save(force_insert=True)
         _create_payment_with_orm(appointment)

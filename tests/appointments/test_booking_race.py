@@ -167,7 +167,7 @@ def test_a_booking_outside_a_transaction_is_one_read_and_one_write(
     statements = [q["sql"] for q in captured.captured_queries]
     assert len(statements) == 2, statements
     assert "UNION ALL" in statements[0]
-    assert statements[1].startswith("WITH patient AS")
+    assert statements[1].startswith("WITH doctor AS")
     assert not connection.in_atomic_block
 
 
@@ -197,4 +197,32 @@ def test_a_patient_closed_while_the_booking_waits_gets_no_appointment(
     booking.join(30)
 
     assert len(outcome) == 1 and isinstance(outcome[0], errors.NotAPatient), outcome
+    assert not Appointment.objects.exists()
+
+
+def test_a_doctor_closed_while_the_booking_waits_gets_no_appointment(
+    doctor: User, patients: list[User],
+) -> None:
+    slot = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    outcome: list[object] = []
+
+    def book() -> None:
+        try:
+            outcome.append(appointment_book(patient=patients[0], doctor=doctor,
+                                            scheduled_at=slot,
+                                            consultation_type=ConsultationType.PHONE))
+        except errors.BookingError as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    booking = threading.Thread(target=book)
+    with transaction.atomic():  # an account closure: the doctor's row is updated first
+        User.objects.filter(pk=doctor.pk).update(deleted_at=timezone.now())
+        booking.start()
+        booking.join(1.0)
+        assert booking.is_alive(), "the booking did not wait for the closure"
+    booking.join(30)
+
+    assert len(outcome) == 1 and isinstance(outcome[0], errors.DoctorUnavailable), outcome
     assert not Appointment.objects.exists()
