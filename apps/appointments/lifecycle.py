@@ -24,8 +24,6 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import Role, User
 from apps.appointments import availability, errors, services
 from apps.appointments.models import (
-    DOCTOR_OVERLAP_CONSTRAINT,
-    PATIENT_OVERLAP_CONSTRAINT,
     Appointment,
     AppointmentStatus,
     ConsultationType,
@@ -383,10 +381,10 @@ def appointment_reschedule(
 
 
 def _lock_with_patient(actor: User, appointment_id: int) -> Appointment:
-    # Every change locks the patient's user row first, then the appointment: booking takes
-    # the patient lock before its overlap check, and a cancel's writes touch the user row
-    # (foreign keys), so one order for everyone is what keeps a cancel racing a reschedule,
-    # or a booking racing a move, from deadlocking.
+    # Every change locks the patient's user row first, then the appointment: a cancel's
+    # writes touch the user row (foreign keys), an account closure locks it too, and the
+    # booking outbox job waits on it; one order for everyone is what keeps a cancel racing
+    # a reschedule or a closure from deadlocking.
     scope = appointment_scope(actor)
     if scope is None:
         raise Appointment.DoesNotExist
@@ -419,15 +417,9 @@ def _save_new_time(appointment: Appointment, actor: User) -> None:
             if attempt == services.WRITE_ATTEMPTS:
                 raise errors.CalendarBusy() from exc
         except IntegrityError as exc:
-            cause = exc.__cause__
-            constraint = (
-                cause.diag.constraint_name
-                if isinstance(cause, psycopg.errors.IntegrityError) else None
-            )
-            if constraint == DOCTOR_OVERLAP_CONSTRAINT:
-                raise errors.SlotUnavailable() from exc
-            if constraint == PATIENT_OVERLAP_CONSTRAINT:
-                raise errors.PatientOverlap() from exc
+            refusal = services.overlap_error(exc)
+            if refusal is not None:
+                raise refusal from exc
             raise
 
 

@@ -89,7 +89,7 @@ def appointment_book(
         checked = _check(
             patient=patient, doctor=doctor, scheduled_at=scheduled_at,
             duration_minutes=duration_minutes, consultation_type=consultation_type,
-            facility=facility, staff=staff, waitlist_day=day, lock_patient=False,
+            facility=facility, staff=staff, waitlist_day=day,
         )
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
@@ -149,19 +149,17 @@ def check_bookable(
 
     Checks the people, the time (future, inside the doctor's hours for this kind of visit and
     place, free on the doctor's calendar) and the patient's own calendar, ignoring
-    `exclude_appointment_id` (the appointment being moved). Call it inside the transaction
-    that writes: it locks the patient's row until that transaction ends, so two bookings of
-    one patient cannot both pass the overlap check. The doctor's side is guarded again by
-    the database when the row is written.
+    `exclude_appointment_id` (the appointment being moved). Both calendars are guarded
+    again by the database (the exclusion constraints) when the row is written; map that
+    write's IntegrityError with overlap_error.
     """
     if timezone.is_naive(scheduled_at):
         raise ValueError("scheduled_at must be timezone-aware.")
-    with transaction.atomic():
-        _check(
-            patient=patient, doctor=doctor, scheduled_at=scheduled_at,
-            duration_minutes=duration_minutes, consultation_type=consultation_type,
-            facility=facility, staff=None, exclude_appointment_id=exclude_appointment_id,
-        )
+    _check(
+        patient=patient, doctor=doctor, scheduled_at=scheduled_at,
+        duration_minutes=duration_minutes, consultation_type=consultation_type,
+        facility=facility, staff=None, exclude_appointment_id=exclude_appointment_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -181,14 +179,12 @@ def _check(
     staff: User | None,
     exclude_appointment_id: int | None = None,
     waitlist_day: date | None = None,
-    lock_patient: bool = True,
 ) -> _Checked:
     """Every rule, cheapest first; returns the duration in minutes.
 
-    The reads cost two statements: the patient's row locked (see _lock_patient; needs a
-    transaction), then availability.booking_facts; the rules are then applied in their
-    usual order. Without `lock_patient` (a booking, whose insert statement re-checks the
-    patient itself and whose races the exclusion constraints settle) only the read.
+    One read (availability.booking_facts), then the rules in their usual order. Nothing is
+    locked: the write re-checks the people itself and the exclusion constraints settle
+    races on both calendars.
     """
     if patient.role != Role.PATIENT or patient.deleted_at is not None:
         raise errors.NotAPatient()
@@ -209,8 +205,6 @@ def _check(
     if staff is not None:
         _check_staff(staff=staff, doctor=doctor, facility=facility)
 
-    # Lock first, read second: the patient's calendar below is read under the lock.
-    verified = _lock_patient(patient) if lock_patient else patient.is_verified
     longest = duration_minutes if duration_minutes is not None else MAX_SLOT_MINUTES
     facts = availability.booking_facts(
         doctor_id=doctor.pk, patient_id=patient.pk, start=scheduled_at,
@@ -230,10 +224,6 @@ def _check(
     ends_at = scheduled_at + timedelta(minutes=duration_minutes)
     if not facts.doctor_is_free(scheduled_at, ends_at):
         raise errors.SlotUnavailable()
-    if verified is None:
-        raise errors.NotAPatient()
-    if not verified:
-        raise errors.PatientEmailUnverified()
     if not facts.patient_is_free(scheduled_at, ends_at):
         raise errors.PatientOverlap()
     return _Checked(duration_minutes=duration_minutes, waitlisted=facts.waitlisted)
@@ -266,9 +256,7 @@ def _check_staff(*, staff: User, doctor: User, facility: Facility | None) -> Non
 def _lock_patient(patient: User) -> bool | None:
     """Lock the patient's row until the transaction ends; their is_verified, None if gone.
 
-    The database guards only the doctor's calendar. Locking the patient's row serialises
-    one patient's bookings, so the overlap check that follows cannot race; it also re-reads
-    the row in case it changed since the caller loaded it.
+    For the ORM's booking path (_create_with_orm), which writes in several statements.
     """
     # Plain SQL: the same filter as User.objects (alive) .select_for_update(), without the
     # ORM's compile cost on every booking.
@@ -313,11 +301,9 @@ def _insert(
             raise InsertRaced() from exc
         raise
     except IntegrityError as exc:
-        constraint = _constraint_name(exc)
-        if constraint == DOCTOR_OVERLAP_CONSTRAINT:
-            raise errors.SlotUnavailable() from exc
-        if constraint == PATIENT_OVERLAP_CONSTRAINT:
-            raise errors.PatientOverlap() from exc
+        refusal = overlap_error(exc)
+        if refusal is not None:
+            raise refusal from exc
         raise
     if not written:
         raise _refusal(patient_id=patient.pk, doctor_id=doctor.pk)
@@ -411,15 +397,14 @@ def _insert_plan() -> _InsertPlan:
 
     # Identifiers and column types only, from the models and quoted; values are parameters.
     sql = (
-        f"WITH doctor AS (SELECT id FROM {users}"  # noqa: S608
+        f"WITH doctor AS (SELECT id, {fee} AS amount FROM {users}"  # noqa: S608
         f" WHERE id = CAST(%s AS bigint) AND role = '{Role.DOCTOR.value}'"
         f" AND pmdc_verified AND deleted_at IS NULL FOR SHARE),"
         f" patient AS (SELECT id FROM {users}"
         f" WHERE id = CAST(%s AS bigint) AND role = '{Role.PATIENT.value}'"
         f" AND deleted_at IS NULL AND is_verified AND EXISTS (SELECT 1 FROM doctor)"
         f" FOR SHARE),"
-        f" fee AS (SELECT {fee} AS amount FROM {users}"
-        f" WHERE id = CAST(%s AS bigint) AND {fee} > 0),"
+        f" fee AS (SELECT amount FROM doctor WHERE amount > 0),"
         f" new AS (INSERT INTO {qn(Appointment._meta.db_table)}"
         f" ({', '.join(qn(str(f.column)) for f in fields)}, {payment_column})"
         f" SELECT {values}, (SELECT nextval(pg_get_serial_sequence("
@@ -479,9 +464,8 @@ def _create_with_history(appointment: Appointment) -> bool:
         user.pk if user is not None else None,
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(plan.sql, [appointment.doctor_id, appointment.patient_id,
-                                  appointment.doctor_id, *values, *history_values,
-                                  *history_values])
+        cursor.execute(plan.sql, [appointment.doctor_id, appointment.patient_id, *values,
+                                  *history_values, *history_values])
         row = cursor.fetchone()
     if row is None:
         return False
@@ -527,11 +511,16 @@ def _create_payment_with_orm(appointment: Appointment) -> None:
     appointment.save(update_fields=["payment", "updated_at"])
 
 
-def _constraint_name(exc: IntegrityError) -> str | None:
+def overlap_error(exc: IntegrityError) -> errors.BookingError | None:
+    """The refusal for a write an overlap constraint stopped; None for any other error."""
     cause = exc.__cause__
     if not isinstance(cause, psycopg.errors.IntegrityError):
         return None
-    return cause.diag.constraint_name
+    if cause.diag.constraint_name == DOCTOR_OVERLAP_CONSTRAINT:
+        return errors.SlotUnavailable()
+    if cause.diag.constraint_name == PATIENT_OVERLAP_CONSTRAINT:
+        return errors.PatientOverlap()
+    return None
 
 
 def _when(moment: datetime, user: User) -> str:

@@ -125,7 +125,10 @@ def backoffice_dispute_get(*, actor: Actor, dispute_id: int) -> PaymentDispute:
     )
 
 
-def backoffice_payment_exists(*, actor: Actor, payment_id: int) -> bool:
+def backoffice_payment_get(*, actor: Actor, payment_id: int) -> Payment:
+    """A payment back-office staff may see (their facility's); Payment.DoesNotExist else."""
     scope = backoffice_payment_scope(actor)
-    return scope is not None and Payment.objects.filter(scope, pk=payment_id).exists()
+    if scope is None:
+        raise Payment.DoesNotExist
+    return Payment.objects.get(scope, pk=payment_id)
 

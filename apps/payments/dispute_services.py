@@ -37,6 +37,7 @@ from apps.notifications.services import notification_create
 from apps.payments.dispute_permissions import Actor, backoffice_payment_scope
 from apps.payments.dispute_selectors import (
     DISPUTABLE_STATUSES,
+    backoffice_payment_get,
     payment_get_for_party,
     payment_get_for_payer,
 )
@@ -137,13 +138,10 @@ def payment_receipt_key(*, actor: Actor, payment_id: int) -> str:
     try:
         payment = payment_get_for_party(actor=actor, payment_id=payment_id)
     except Payment.DoesNotExist:
-        scope = backoffice_payment_scope(actor)
-        found = None if scope is None else (
-            Payment.objects.filter(scope, pk=payment_id).first()
-        )
-        if found is None:
+        try:
+            payment = backoffice_payment_get(actor=actor, payment_id=payment_id)
+        except Payment.DoesNotExist:
             raise DisputeNotFound from None
-        payment = found
     if not payment.receipt_image_url:
         raise DisputeNotFound
     return payment.receipt_image_url

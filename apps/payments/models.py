@@ -17,6 +17,10 @@ class PaymentMethod(models.TextChoices):
     WALLET = "WALLET", _("HealthLink wallet")
 
 
+# Paid through JazzCash's gateway: these have a transaction id there and refund through it.
+GATEWAY_METHODS = (PaymentMethod.JAZZCASH, PaymentMethod.CREDIT_CARD)
+
+
 class PaymentStatus(models.TextChoices):
     PENDING = "PENDING", _("Pending")
     COMPLETED = "COMPLETED", _("Completed")

@@ -26,12 +26,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.accounts.models import User
+from apps.appointments.models import AppointmentStatus
 from apps.core.errors import RuleError
 from apps.core.i18n import in_language_of
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.payments import jazzcash
 from apps.payments.models import (
+    GATEWAY_METHODS,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -57,7 +59,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["refund_payment", "wallet_balance"]
 
 REFUNDABLE = (PaymentStatus.COMPLETED, PaymentStatus.DISPUTED)
-GATEWAY_METHODS = (PaymentMethod.JAZZCASH, PaymentMethod.CREDIT_CARD)
 
 
 class RefundExceedsPayment(RuleError):
@@ -441,7 +442,7 @@ def payment_completed_after_cancel(*, payment_id: int, actor: User | None = None
     """
     payment = Payment.objects.select_related("appointment").get(pk=payment_id)
     appointment = payment.appointment
-    if appointment.status != "CANCELLED" or payment.status not in REFUNDABLE:
+    if appointment.status != AppointmentStatus.CANCELLED or payment.status not in REFUNDABLE:
         return None
     due = payment.amount - _refunded_so_far(
         payment.pk, statuses=(RefundStatus.PENDING, RefundStatus.COMPLETED)

@@ -26,13 +26,12 @@ from apps.core.i18n import in_language_of
 from apps.notifications.models import NotificationEvent
 from apps.notifications.services import notification_create
 from apps.payments import jazzcash
-from apps.payments.models import Payment, PaymentMethod, PaymentStatus
+from apps.payments.models import GATEWAY_METHODS, Payment, PaymentStatus
 from apps.payments.money import format_money
 from apps.payments.refunds import payment_completed_after_cancel
 
 logger = logging.getLogger(__name__)
 
-GATEWAY_METHODS = (PaymentMethod.JAZZCASH, PaymentMethod.CREDIT_CARD)
 EXPIRED_CODE = "EXPIRED"  # ours, not JazzCash's: the attempt expired unpaid
 
 

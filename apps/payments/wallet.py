@@ -26,10 +26,10 @@ from apps.payments.models import (
     WalletEntryType,
     WalletReason,
 )
+from apps.payments.money import CENT
 
 logger = logging.getLogger(__name__)
 
-CENT = Decimal("0.01")
 WALLET_MAX = Decimal("99999999.99")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.appointments.models import Appointment
 from apps.core.pdf import undrawable_characters
-from apps.core.text import has_bidi_controls
+from apps.core.text import has_bidi_controls, has_control_characters
 from apps.prescriptions.services import (
     ACKNOWLEDGEMENT_REASON_MAX_LENGTH,
     DEFAULT_VALIDITY_DAYS,
@@ -43,14 +42,10 @@ def refuse_bidi_controls(value: str) -> None:
 # Symbols a doctor may type that the PDF fonts cannot draw, with plain equivalents.
 SYMBOL_EQUIVALENTS = {"\u2265": ">=", "\u2264": "<=", "\u2192": "->", "\u2190": "<-"}
 _SYMBOLS = str.maketrans(SYMBOL_EQUIVALENTS)
-# Tabs and line breaks are text; every other control character (BEL, ESC, BS, DEL, C1 …)
-# is invisible on the page and dropped from the PDF, so the printout would differ.
-_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
-
-
 def refuse_control_characters(value: str) -> None:
-    if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS
-           for ch in value or ""):
+    # Tabs and line breaks are text; other control characters are invisible on the page
+    # and dropped from the PDF, so the printout would differ.
+    if has_control_characters(value or ""):
         raise forms.ValidationError(
             _("Remove the invisible control characters from this text."),
             code="control_characters",

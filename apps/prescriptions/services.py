@@ -14,7 +14,6 @@ refused attempt is answered as if the prescription did not exist (PrescriptionNo
 from __future__ import annotations
 
 import logging
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from apps.audit.models import PhiAction, PhiResource
 from apps.audit.services import phi_access_record
 from apps.core.errors import RuleError
 from apps.core.pdf import undrawable_characters
+from apps.core.text import has_control_characters
 from apps.prescriptions import drugs, selectors
 from apps.prescriptions.interactions import CheckResult, check_medications
 from apps.prescriptions.models import (
@@ -289,7 +289,7 @@ def _queue_online_check(prescription_id: int) -> None:
 
 def _text_problem(value: str) -> str | None:
     """Why this text cannot go on a prescription (its PDF must always print), or None."""
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
+    if has_control_characters(value):
         return _("Remove the invisible control characters from the prescription's text.")
     found = undrawable_characters(value)
     if found:

@@ -25,7 +25,7 @@ AttachmentKind = core_uploads.FileKind
 
 __all__ = [
     "JPEG", "KINDS_BY_EXTENSION", "MAX_ATTACHMENTS", "PDF", "PNG", "STORAGE_ALIAS",
-    "AttachmentKind", "attachment_inspect", "attachment_key", "attachment_storage",
+    "AttachmentKind", "attachment_inspect", "attachment_storage",
     "attachments_discard", "attachments_store", "is_remote", "kind_of_key", "max_bytes",
 ]
 
@@ -41,10 +41,6 @@ def max_bytes() -> int:
 def attachment_inspect(upload: Any) -> AttachmentKind:
     """The attachment's real kind from its bytes; ValidationError with a message otherwise."""
     return core_uploads.upload_inspect(upload, max_bytes=max_bytes())
-
-
-def attachment_key(*, patient_id: int, kind: AttachmentKind) -> str:
-    return core_uploads.upload_key(prefix=f"records/{int(patient_id)}", kind=kind)
 
 
 def attachments_store(*, patient_id: int, uploads: Iterable[Any]) -> list[str]:

@@ -55,12 +55,6 @@ class JoinWindow:
     closes: datetime
     room_closes: datetime
 
-    def contains(self, moment: datetime) -> bool:
-        return self.opens <= moment < self.closes
-
-    def call_may_run(self, moment: datetime) -> bool:
-        return self.opens <= moment < self.room_closes
-
 
 def join_window(appointment: Appointment) -> JoinWindow:
     closes = appointment.ends_at + timedelta(minutes=settings.VIDEO_JOIN_LATE_MINUTES)

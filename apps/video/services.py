@@ -616,12 +616,7 @@ def video_switch_to_phone(
         )
         if participant_role(actor, appointment) is None:
             raise Appointment.DoesNotExist
-        if appointment.consultation_type != ConsultationType.VIDEO_CALL:
-            raise errors.NotAVideoCall()
-        if appointment.status != AppointmentStatus.SCHEDULED:
-            raise errors.CallNotScheduled()
-        if now >= join_window(appointment).closes:
-            raise errors.CallOver()
+        _check_bookable_call(appointment, now)
         if (client or JanusClient()).is_available():
             raise errors.VideoWorks()
 
