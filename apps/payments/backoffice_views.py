@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.models import User
 from apps.core.errors import RuleError, form_add_rule_error
-from apps.core.uploads import private_file_response
 from apps.payments import dispute_selectors as selectors
 from apps.payments import dispute_services as services
 from apps.payments.dispute_forms import ActionForm, QueueFilterForm
 from apps.payments.dispute_permissions import can_use_backoffice
+from apps.payments.dispute_views import evidence_file_response
 from apps.payments.models import DisputeStatus, PaymentDispute
 
 
@@ -111,11 +111,4 @@ def evidence_download(request: HttpRequest, dispute_id: int, number: int) -> Htt
         dispute = selectors.backoffice_dispute_get(actor=actor, dispute_id=dispute_id)
     except PaymentDispute.DoesNotExist:
         raise Http404 from None
-    keys = dispute.evidence_urls or []
-    if not 1 <= number <= len(keys):
-        raise Http404
-    key = keys[number - 1]
-    return private_file_response(
-        storage=services.payment_storage(), key=key,
-        filename=f"dispute-{dispute.pk}-{number}.{key.rsplit('.', 1)[-1]}",
-    )
+    return evidence_file_response(dispute, number)

@@ -16,31 +16,26 @@ from apps.payments.models import (
     PaymentStatus,
     Refund,
 )
-from apps.payments.selectors import payment_scope
+from apps.payments.selectors import payment_scope, payments_visible
 
 PAGE_SIZE = 20
 DISPUTABLE_STATUSES = (PaymentStatus.COMPLETED, PaymentStatus.REFUNDED)
 
 
-def _party_payments(actor: Actor) -> QuerySet[Payment]:
-    scope = payment_scope(actor)
-    return Payment.objects.none() if scope is None else Payment.objects.filter(scope)
-
-
 def payment_get_for_party(*, actor: Actor, payment_id: int) -> Payment:
     """A payment the actor pays or is paid; Payment.DoesNotExist otherwise."""
-    return _party_payments(actor).select_related("appointment").get(pk=payment_id)
+    return payments_visible(actor).select_related("appointment").get(pk=payment_id)
 
 
 def payment_get_for_payer(*, actor: Actor, payment_id: int) -> Payment:
     """A payment the actor made; Payment.DoesNotExist otherwise."""
-    return _party_payments(actor).filter(payer_id=actor.pk).get(pk=payment_id)
+    return payments_visible(actor).filter(payer_id=actor.pk).get(pk=payment_id)
 
 
 def payments_of_payer(*, actor: Actor, page: str | int | None = 1) -> Page[Payment]:
     """The actor's own payments, newest first, each with its dispute when there is one."""
     queryset = (
-        _party_payments(actor).filter(payer_id=actor.pk)
+        payments_visible(actor).filter(payer_id=actor.pk)
         .select_related("dispute", "payee", "appointment")
         .order_by("-created_at", "-pk")
     )

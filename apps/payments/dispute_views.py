@@ -140,8 +140,15 @@ def evidence_download(request: HttpRequest, dispute_id: int, number: int) -> Htt
         dispute = selectors.dispute_get_for_party(actor=actor, dispute_id=dispute_id)
     except PaymentDispute.DoesNotExist:
         raise Http404 from None
+    if dispute.payment.payer_id != actor.pk:
+        raise Http404
+    return evidence_file_response(dispute, number)
+
+
+def evidence_file_response(dispute: PaymentDispute, number: int) -> HttpResponseBase:
+    """The dispute's evidence file `number` (from 1), for a reader already allowed; 404 else."""
     keys = dispute.evidence_urls or []
-    if dispute.payment.payer_id != actor.pk or not 1 <= number <= len(keys):
+    if not 1 <= number <= len(keys):
         raise Http404
     key = keys[number - 1]
     return private_file_response(

@@ -31,7 +31,8 @@ def payment_scope(actor: Actor) -> Q | None:
     return None
 
 
-def _visible(actor: Actor) -> QuerySet[Payment]:
+def payments_visible(actor: Actor) -> QuerySet[Payment]:
+    """The payments the actor pays or is paid (payment_scope); none for anyone else."""
     scope = payment_scope(actor)
     if scope is None:
         return Payment.objects.none()
@@ -41,7 +42,7 @@ def _visible(actor: Actor) -> QuerySet[Payment]:
 def payments_for_actor(*, actor: Actor, page: str | int | None = 1) -> Page[Payment]:
     """The actor's payments, newest first, with their appointment and the other party."""
     queryset = (
-        _visible(actor)
+        payments_visible(actor)
         .select_related("appointment", "payer", "payee")
         .order_by("-created_at", "-pk")
     )
@@ -51,7 +52,7 @@ def payments_for_actor(*, actor: Actor, page: str | int | None = 1) -> Page[Paym
 def payment_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
     """The payment if `actor` may see it; Payment.DoesNotExist otherwise."""
     return (
-        _visible(actor)
+        payments_visible(actor)
         .select_related("appointment", "appointment__facility", "payer", "payee", "dispute")
         .get(pk=payment_id)
     )
@@ -71,7 +72,7 @@ def receipt_get_for_actor(*, actor: Actor, payment_id: int) -> Payment:
         .values("history_date")[:1]
     )
     return (
-        _visible(actor)
+        payments_visible(actor)
         .annotate(paid_at=Subquery(paid_at))
         .select_related("appointment", "appointment__facility", "payer", "payee")
         .get(pk=payment_id)
