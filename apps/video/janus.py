@@ -24,7 +24,6 @@ logger = logging.getLogger(__name__)
 PLUGIN = "janus.plugin.videoroom"
 # janus_videoroom.c error codes the portal acts on.
 ERROR_NO_SUCH_ROOM = 426
-ERROR_ROOM_EXISTS = 427
 # Room ids are numbers; kept within 2**53 so janus.js (JavaScript numbers) reads them exactly.
 MAX_ROOM_ID = 2**53 - 1
 
@@ -157,8 +156,3 @@ class JanusClient:
 
     def room_exists(self, room: int) -> bool:
         return bool(self._request({"request": "exists", "room": room}).get("exists"))
-
-    def room_participants(self, *, room: int) -> list[dict[str, Any]]:
-        """Who is in the room now (Janus's `listparticipants`)."""
-        data = self._request({"request": "listparticipants", "room": room})
-        return list(data.get("participants") or [])

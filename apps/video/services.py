@@ -45,7 +45,6 @@ from apps.video.selectors import join_window, participant_role
 logger = logging.getLogger(__name__)
 
 JOIN_SIGNING_SALT = "healthlink.video.join"
-JANUS_NO_SUCH_ROOM = 426  # the videoroom plugin's error code for an unknown room
 PRESENCE_SIGNING_SALT = "healthlink.video.presence"
 # The `joined` report follows the join exchange within seconds (Janus session, attach,
 # join); a grant older than this is refused.
@@ -167,15 +166,14 @@ def video_room_close(
         if call is None or call.room_closed_at is not None:
             return False
         try:
-            client.room_destroy(room=call.room_number, secret=room_secret(call.room_id))
+            if not client.room_destroy(room=call.room_number, secret=room_secret(call.room_id)):
+                logger.info("video room already gone call=%s", call.pk)  # e.g. Janus restarted
         except JanusRequestFailed as exc:
-            if exc.code != JANUS_NO_SUCH_ROOM:
-                # This room only (e.g. its secret no longer matches after a SECRET_KEY
-                # rotation): the record stays open for a person; other rooms still close.
-                logger.warning("video room not destroyed call=%s error=%s code=%s",
-                               call.pk, type(exc).__name__, exc.code)
-                return False
-            logger.info("video room already gone call=%s", call.pk)  # e.g. Janus restarted
+            # This room only (e.g. its secret no longer matches after a SECRET_KEY
+            # rotation): the record stays open for a person; other rooms still close.
+            logger.warning("video room not destroyed call=%s error=%s code=%s",
+                           call.pk, type(exc).__name__, exc.code)
+            return False
         except JanusError as exc:
             logger.warning("video room not destroyed call=%s error=%s",
                            call.pk, type(exc).__name__)
