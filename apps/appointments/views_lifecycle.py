@@ -10,7 +10,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,20 +39,28 @@ def _appointment_or_404(request: HttpRequest, appointment_id: int) -> Appointmen
         raise Http404 from None
 
 
-def _render_detail(
-    request: HttpRequest, appointment: Appointment, *, cancel_form: CancelForm | None = None
-) -> HttpResponse:
-    actor = cast(User, request.user)
+def _cancel_form(
+    actor: User, appointment: Appointment, data: QueryDict | None = None
+) -> tuple[lifecycle.AppointmentActions, CancelForm]:
+    """What the actor may do, and the cancel form for it (bound to `data` when posted)."""
     actions = lifecycle.appointment_actions(actor=actor, appointment=appointment)
     refund_choice = actions.can_cancel and refunds.refund_choice_offered(
         actor=actor, appointment_id=appointment.pk, patient_id=appointment.patient_id
     )
+    form = CancelForm(data, reason_required=actions.reason_required, refund_choice=refund_choice)
+    return actions, form
+
+
+def _render_detail(
+    request: HttpRequest, appointment: Appointment,
+    *, posted: tuple[lifecycle.AppointmentActions, CancelForm] | None = None,
+) -> HttpResponse:
+    actor = cast(User, request.user)
+    actions, cancel_form = posted or _cancel_form(actor, appointment)
     context = {
         "appointment": appointment,
         "actions": actions,
-        "cancel_form": cancel_form or CancelForm(
-            reason_required=actions.reason_required, refund_choice=refund_choice
-        ),
+        "cancel_form": cancel_form,
         "show_chief_complaint": can_see_chief_complaint(actor, appointment),
         # Video consultations: the call page link and, for the doctor, the summary.
         "video_call_role": video_selectors.participant_role(actor, appointment),
@@ -72,13 +80,7 @@ def detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
 def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
     actor = cast(User, request.user)
     appointment = _appointment_or_404(request, appointment_id)
-    actions = lifecycle.appointment_actions(actor=actor, appointment=appointment)
-    refund_choice = actions.can_cancel and refunds.refund_choice_offered(
-        actor=actor, appointment_id=appointment.pk, patient_id=appointment.patient_id
-    )
-    form = CancelForm(
-        request.POST, reason_required=actions.reason_required, refund_choice=refund_choice
-    )
+    actions, form = _cancel_form(actor, appointment, request.POST)
     if form.is_valid():
         try:
             lifecycle.appointment_cancel(
@@ -92,7 +94,7 @@ def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The appointment is cancelled."))
             return redirect("appointments:detail", appointment_id=appointment.pk)
-    return _render_detail(request, appointment, cancel_form=form)
+    return _render_detail(request, appointment, posted=(actions, form))
 
 
 @login_required
