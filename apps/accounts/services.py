@@ -353,6 +353,14 @@ def _password_set(user: User, password: str, *also_save: str) -> None:
 
 
 @transaction.atomic
+def user_language_save(*, user: User, code: str) -> bool:
+    """Remember the language the user chose, for their notifications; False if not offered."""
+    if language_code_or_default(code) != code:
+        return False
+    User.objects.filter(pk=user.pk).exclude(language=code).update(language=code)
+    return True
+
+
 def user_logout_everywhere(*, user: User) -> User:
     """End every web session and API token the user holds, the caller's own included.
 

@@ -39,7 +39,6 @@ from apps.accounts.forms import (
 from apps.accounts.models import User
 from apps.accounts.sessions import session_mark_login
 from apps.audit.network import client_ip
-from apps.core.i18n import language_code_or_default
 
 logger = logging.getLogger(__name__)
 
@@ -364,8 +363,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 def set_language(request: HttpRequest) -> HttpResponse:
     """Django's switcher, which also saves a signed-in user's choice for their notifications."""
     response = django_set_language(request)
-    chosen = request.POST.get("language") or ""
-    user = request.user
-    if user.is_authenticated and language_code_or_default(chosen) == chosen:
-        User.objects.filter(pk=user.pk).exclude(language=chosen).update(language=chosen)
+    if request.user.is_authenticated:
+        services.user_language_save(user=_current_user(request),
+                                    code=request.POST.get("language") or "")
     return response
