@@ -136,9 +136,11 @@ def prescription_pdf_export(*, actor: User, prescription_id: int,
     return prescription, document
 
 
-def printable(prescription: Prescription) -> bool:
+def printable(prescription: Prescription,
+              medications: list[PrescriptionMedication] | None = None) -> bool:
     """Whether the embedded fonts can draw every text of this prescription's PDF."""
-    medications = list(prescription.medications.order_by("pk"))
+    if medications is None:
+        medications = list(prescription.medications.order_by("pk"))
     return not _content(prescription, medications).unprintable_kinds()
 
 

@@ -365,12 +365,13 @@ def prescription_sign(*, doctor: User, prescription_id: int,
             raise SigningError(_(
                 "Acknowledge every critical warning with a reason before signing."
             ))
-        if not prescription.medications.exists():
+        medications = list(prescription.medications.order_by("pk"))
+        if not medications:
             raise SigningError(_("A prescription needs at least one medication."))
 
         from apps.prescriptions.pdf import printable  # pdf.py builds on this module
 
-        if not printable(prescription):
+        if not printable(prescription, medications):
             # Written before the forms checked the fonts: once signed it could never print.
             raise SigningError(_(
                 "Some of this prescription's text cannot be printed (such as emoji or "
@@ -379,7 +380,7 @@ def prescription_sign(*, doctor: User, prescription_id: int,
 
         key = signing_key_for(doctor)
         signed_values = signed_values_now(prescription)
-        canonical = canonical_bytes(prescription, signed_values=signed_values)
+        canonical = canonical_bytes(prescription, medications, signed_values=signed_values)
         signature = _private_key(key).sign(canonical)
         prescription.e_sign_data = json.dumps({
             "v": CANONICAL_VERSION, "alg": ALGORITHM, "key_id": key.pk,
