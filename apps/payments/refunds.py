@@ -118,10 +118,7 @@ def refund_payment(
         if held + amount > payment.amount:
             logger.info("refund refused reason=exceeds payment=%s", payment.pk)
             raise RefundExceedsPayment()
-        to_wallet = (
-            destination == RefundDestination.WALLET
-            or payment.payment_method == PaymentMethod.WALLET
-        )
+        to_wallet = _goes_to_wallet(payment, destination)
         if not to_wallet and not payment.transaction_id:
             raise RefundDestinationInvalid(
                 _("This payment has no gateway reference; refund it to the wallet.")
@@ -173,11 +170,8 @@ def _notify_refund(refund: Refund, payment: Payment) -> None:
     payer = User.all_objects.get(pk=payment.payer_id)
     if not payer.is_active:
         return
-    to_wallet = refund.destination == RefundDestination.WALLET or (
-        payment.payment_method == PaymentMethod.WALLET
-    )
     with in_language_of(payer):
-        if to_wallet:
+        if _goes_to_wallet(payment, refund.destination):
             message = _("PKR %(amount)s has been refunded to your HealthLink wallet.")
         else:
             message = _("PKR %(amount)s has been refunded to your original payment method.")
@@ -402,6 +396,13 @@ def payments_on_appointment_cancelled(
     return refunds
 
 
+def _goes_to_wallet(payment: Payment, destination: str) -> bool:
+    """A wallet payment's refund always goes back to the wallet, whatever was asked."""
+    return destination == RefundDestination.WALLET or (
+        payment.payment_method == PaymentMethod.WALLET
+    )
+
+
 def _within_wallet_limit(payment: Payment, amount: Decimal, where: str) -> str | None:
     """Where a cancellation refund can go given the wallet's ceiling (DECIMAL(10,2)).
 
@@ -410,10 +411,8 @@ def _within_wallet_limit(payment: Payment, amount: Decimal, where: str) -> str |
     still goes through, and the log tells a person to settle it (LIMITATION, a wallet
     holding ~PKR 100 million).
     """
-    to_wallet = where == RefundDestination.WALLET or (
-        payment.payment_method == PaymentMethod.WALLET
-    )
-    if not to_wallet or wallet_can_take(user_id=payment.payer_id, amount=amount):
+    if not _goes_to_wallet(payment, where) or wallet_can_take(user_id=payment.payer_id,
+                                                               amount=amount):
         return where
     if payment.payment_method in GATEWAY_METHODS and payment.transaction_id:
         logger.info("refund sent to source: wallet limit payment=%s", payment.pk)
